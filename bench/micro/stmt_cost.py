@@ -1,0 +1,146 @@
+"""Per-statement cost: one INSERT + SELECT pair on in-memory SQLite, through several stacks.
+
+    uv run python bench/micro/stmt_cost.py [--pairs 2000] [--repeats 7]
+
+Prints one JSON object (µs per pair: median, min, max over repeats, and the ratio to the
+synchronous baseline) on stdout. Every variant runs the same Core statements on one connection
+inside one transaction that is rolled back at the end:
+
+  sync        synchronous SQLAlchemy, pysqlite, in-memory (the baseline)
+  aiosqlite   async SQLAlchemy + aiosqlite, in-memory, StaticPool (the usual recipe)
+  fastsuite   async SQLAlchemy through fastsuite's default in-memory engine
+  fastsuite-aiosqlite   the same provisioning with fastsuite's aiosqlite option
+
+Measurement only: nothing here asserts a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+metadata = MetaData()
+t = Table("t", metadata, Column("id", Integer, primary_key=True), Column("name", String(50)))
+INSERT = insert(t)
+
+
+def _select(row_id: int) -> Any:
+    return select(t.c.name).where(t.c.id == row_id)
+
+
+def run_sync(pairs: int) -> float:
+    engine = create_engine("sqlite://")
+    with engine.connect() as conn:
+        metadata.create_all(conn)
+        conn.commit()
+        with conn.begin() as trans:
+            start = time.perf_counter()
+            for i in range(pairs):
+                row_id = conn.execute(INSERT, {"name": f"row-{i}"}).inserted_primary_key[0]
+                assert conn.execute(_select(row_id)).scalar_one() == f"row-{i}"
+            elapsed = time.perf_counter() - start
+            trans.rollback()
+    engine.dispose()
+    return elapsed
+
+
+async def _run_async(engine: AsyncEngine, pairs: int) -> float:
+    async with engine.connect() as conn:
+        await conn.run_sync(metadata.create_all)
+        await conn.commit()
+        trans = await conn.begin()
+        start = time.perf_counter()
+        for i in range(pairs):
+            result = await conn.execute(INSERT, {"name": f"row-{i}"})
+            row_id = result.inserted_primary_key[0]
+            assert (await conn.execute(_select(row_id))).scalar_one() == f"row-{i}"
+        elapsed = time.perf_counter() - start
+        await trans.rollback()
+    await engine.dispose()
+    return elapsed
+
+
+def run_aiosqlite(pairs: int) -> float:
+    engine = create_async_engine("sqlite+aiosqlite://", poolclass=StaticPool)
+    return asyncio.run(_run_async(engine, pairs))
+
+
+# --- Hook: fastsuite's default in-memory engine -------------------------------------------------
+# The harness exposes fastsuite.provision.create_test_engine(url, sqlite_driver=...). If that
+# function moves, this is the one place to change.
+def fastsuite_engine(sqlite_driver: str | None = None) -> AsyncEngine:
+    from fastsuite.provision import create_test_engine
+
+    if sqlite_driver is None:
+        return create_test_engine("sqlite://")
+    return create_test_engine("sqlite://", sqlite_driver=sqlite_driver)
+
+
+def run_fastsuite(pairs: int) -> float:
+    return asyncio.run(_run_async(fastsuite_engine(), pairs))
+
+
+def run_fastsuite_aiosqlite(pairs: int) -> float:
+    return asyncio.run(_run_async(fastsuite_engine("aiosqlite"), pairs))
+
+
+VARIANTS: dict[str, Callable[[int], float]] = {
+    "sync": run_sync,
+    "aiosqlite": run_aiosqlite,
+    "fastsuite": run_fastsuite,
+    "fastsuite-aiosqlite": run_fastsuite_aiosqlite,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--pairs", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+
+    samples: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    errors: dict[str, str] = {}
+    for name, fn in VARIANTS.items():  # warm-up: imports, statement caches
+        try:
+            fn(50)
+        except Exception as exc:  # a variant that cannot run is reported, not fatal
+            errors[name] = f"{type(exc).__name__}: {exc}"
+    for _ in range(args.repeats):  # interleaved so that machine noise hits every variant
+        for name, fn in VARIANTS.items():
+            if name in errors:
+                continue
+            gc.collect()
+            samples[name].append(fn(args.pairs) / args.pairs * 1e6)
+
+    out: dict[str, Any] = {"pairs": args.pairs, "repeats": args.repeats, "variants": {}}
+    base = samples["sync"]
+    for name, values in samples.items():
+        if name in errors:
+            out["variants"][name] = {"error": errors[name]}
+            continue
+        ratios = [v / b for v, b in zip(values, base, strict=True)]
+        out["variants"][name] = {
+            "us_per_pair": statistics.median(values),
+            "us_min": min(values),
+            "us_max": max(values),
+            "ratio_to_sync": statistics.median(ratios),
+            "ratio_min": min(ratios),
+            "ratio_max": max(ratios),
+        }
+    json.dump(out, sys.stdout, indent=2)
+    print()
+
+
+if __name__ == "__main__":
+    main()
