@@ -1,0 +1,196 @@
+"""The harness's configuration: resolved once per run (option, then environment, then ini)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+__all__ = [
+    "DEFAULT_DB_URL",
+    "SETTING_SPECS",
+    "Setting",
+    "Settings",
+    "import_from_string",
+    "resolve_settings",
+    "settings_key",
+]
+
+DEFAULT_DB_URL = "sqlite://"
+SCHEMA_SOURCES = ("metadata", "migrations")
+SQLITE_DRIVERS = ("loop", "aiosqlite")
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One configurable value: where it can come from and what it means."""
+
+    name: str
+    help: str
+    default: str | None = None
+    option: str | None = None
+    env: str | None = None
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def ini(self) -> str:
+        return f"fastsuite_{self.name}"
+
+
+SETTING_SPECS: tuple[SettingSpec, ...] = (
+    SettingSpec("app", "module:attr of the FastAPI app, or of a factory returning one"),
+    SettingSpec("metadata", "module:attr of the SQLAlchemy MetaData or declarative base"),
+    SettingSpec("session_dependency", "module:attr of the app's session dependency"),
+    SettingSpec(
+        "sessionmaker",
+        "module:attr of the app's async_sessionmaker (or a function returning it); "
+        "sessions the app opens from it join the test's transaction",
+    ),
+    SettingSpec(
+        "db_url",
+        "database URL; default: in-memory SQLite",
+        default=DEFAULT_DB_URL,
+        option="--fastsuite-db-url",
+        env="FASTSUITE_DB_URL",
+    ),
+    SettingSpec(
+        "schema",
+        "how the test database's schema is built: metadata (create_all) or migrations",
+        default="metadata",
+        option="--fastsuite-schema",
+        env="FASTSUITE_SCHEMA",
+        choices=SCHEMA_SOURCES,
+    ),
+    SettingSpec(
+        "sqlite_driver",
+        "in-memory SQLite driver: loop (sqlite3 on the event loop thread) or aiosqlite",
+        default="loop",
+        option="--fastsuite-sqlite-driver",
+        env="FASTSUITE_SQLITE_DRIVER",
+        choices=SQLITE_DRIVERS,
+    ),
+    SettingSpec(
+        "alembic_config",
+        "path of alembic.ini (relative to the rootdir), used by --fastsuite-schema=migrations",
+        default="alembic.ini",
+        option="--fastsuite-alembic-config",
+        env="FASTSUITE_ALEMBIC_CONFIG",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """An effective value and where it came from, for the report header and error messages."""
+
+    value: str | None
+    source: str
+
+    def describe(self, spec: SettingSpec) -> str:
+        if self.source == "option":
+            return f"{spec.option}={self.value}"
+        if self.source == "env":
+            return f"{spec.env}={self.value} (environment)"
+        if self.source == "ini":
+            return f"{spec.ini} = {self.value} (ini)"
+        return f"{spec.ini} = {self.value} (default)"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every fastsuite setting of this run, with its source."""
+
+    values: dict[str, Setting] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> str | None:
+        return self.values[name].value
+
+    def describe(self, name: str) -> str:
+        return self.values[name].describe(spec_named(name))
+
+    @property
+    def configured(self) -> bool:
+        """True when the project told the harness which app it tests."""
+        return self["app"] is not None
+
+
+def spec_named(name: str) -> SettingSpec:
+    return next(spec for spec in SETTING_SPECS if spec.name == name)
+
+
+settings_key = pytest.StashKey[Settings]()
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("fastsuite", "fastsuite: FastAPI + SQLAlchemy test harness")
+    for spec in SETTING_SPECS:
+        parser.addini(spec.ini, spec.help, type="string", default=None)
+        if spec.option:
+            group.addoption(spec.option, dest=spec.ini, default=None, help=spec.help)
+
+
+def resolve_settings(config: pytest.Config) -> Settings:
+    """Resolve every setting once: command-line option, then environment, then ini, then default."""
+    values: dict[str, Setting] = {}
+    for spec in SETTING_SPECS:
+        setting = _resolve_one(config, spec)
+        if spec.choices and setting.value not in spec.choices:
+            raise pytest.UsageError(
+                f"fastsuite: {setting.describe(spec)} is not valid; "
+                f"expected one of: {', '.join(spec.choices)}."
+            )
+        values[spec.name] = setting
+    return Settings(values)
+
+
+def _resolve_one(config: pytest.Config, spec: SettingSpec) -> Setting:
+    if spec.option and (value := config.getoption(spec.ini)) is not None:
+        return Setting(str(value), "option")
+    if spec.env and (value := os.environ.get(spec.env)):
+        return Setting(value, "env")
+    if value := config.getini(spec.ini):
+        return Setting(str(value), "ini")
+    return Setting(spec.default, "default")
+
+
+def import_from_string(
+    settings: Settings, name: str, expected: str, check: Callable[[Any], bool]
+) -> Any:
+    """Import the `module:attr` of setting `name`; a bad value stops the run with a UsageError."""
+    where = settings.describe(name)
+    path = settings[name]
+    if path is None:
+        raise pytest.UsageError(
+            f"fastsuite: {spec_named(name).ini} is not set; set it in the [tool.pytest.ini_options]"
+            f' (or pytest.ini) of your project to "module:attr" of {expected}.'
+        )
+    module_name, sep, attr_path = path.partition(":")
+    if not sep or not module_name or not attr_path:
+        raise pytest.UsageError(
+            f'fastsuite: {where}: expected "module:attr" of {expected}, e.g. "myapp.main:app".'
+        )
+    try:
+        target: Any = importlib.import_module(module_name)
+    except ImportError as error:
+        raise pytest.UsageError(
+            f"fastsuite: {where}: cannot import module {module_name!r} ({error}). "
+            f"Check the spelling, and that the module is importable from the rootdir "
+            f"(pytest's `pythonpath` ini key can add a source folder)."
+        ) from error
+    for part in attr_path.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise pytest.UsageError(
+                f"fastsuite: {where}: module {module_name!r} has no attribute {attr_path!r}; "
+                f"expected {expected}."
+            ) from None
+    if not check(target):
+        raise pytest.UsageError(
+            f"fastsuite: {where} is {type(target).__name__} {target!r:.80}, not {expected}."
+        )
+    return target

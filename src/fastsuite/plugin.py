@@ -1,0 +1,102 @@
+"""The pytest plugin: options, configuration, report header and report sections.
+
+Loaded through the `pytest11` entry point; the fixtures live in fastsuite.fixtures.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Generator
+
+import pytest
+from fastapi import FastAPI
+
+from fastsuite import fixtures
+from fastsuite.config import (
+    SETTING_SPECS,
+    Settings,
+    add_options,
+    import_from_string,
+    resolve_settings,
+    settings_key,
+)
+from fastsuite.provision import describe_url
+from fastsuite.schema import is_metadata_source
+
+# The engine, the app and its lifespan live for the whole test session, so tests and fixtures
+# must run in the session's event loop, or asyncpg/aiosqlite objects end up "attached to a
+# different loop". A project that sets these ini keys itself keeps its values.
+_LOOP_SCOPE_DEFAULTS = {
+    "asyncio_default_fixture_loop_scope": "session",
+    "asyncio_default_test_loop_scope": "session",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    settings = resolve_settings(config)
+    config.stash[settings_key] = settings
+    _default_loop_scopes(config)
+    if settings.configured:
+        # `module:attr` paths are relative to the project's root, as for `uvicorn module:app`.
+        if str(config.rootpath) not in sys.path:
+            sys.path.insert(0, str(config.rootpath))
+        _check_imports(settings)
+    config.pluginmanager.register(fixtures, "fastsuite.fixtures")
+
+
+def _default_loop_scopes(config: pytest.Config) -> None:
+    for name, scope in _LOOP_SCOPE_DEFAULTS.items():
+        # pytest keeps no public way to tell "unset" from "set to the default", nor to give an
+        # ini key of another plugin a new default: its private ini tables do both.
+        if name not in config._inicfg:
+            config._inicache[name] = scope
+
+
+def _check_imports(settings: Settings) -> None:
+    """Stop the run at start, with a UsageError, when an import path is wrong."""
+    import_from_string(
+        settings,
+        "app",
+        "a FastAPI app or a factory returning one",
+        lambda obj: isinstance(obj, FastAPI) or callable(obj),
+    )
+    import_from_string(
+        settings, "metadata", "a SQLAlchemy MetaData or declarative base", is_metadata_source
+    )
+    import_from_string(
+        settings, "session_dependency", "the app's session dependency (a callable)", callable
+    )
+    if settings["sessionmaker"] is not None:
+        fixtures._app_sessionmaker(settings)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    settings = config.stash.get(settings_key, None)
+    if settings is None:
+        return []
+    lines = []
+    for spec in SETTING_SPECS:
+        setting = settings.values[spec.name]
+        value = setting.value
+        if spec.name == "db_url" and value is not None:
+            value = describe_url(value)
+        if value is not None:
+            lines.append(f"  {spec.name}: {value} ({setting.source})")
+    return ["fastsuite:", *lines]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item,
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.failed and "_fastsuite_transaction" in getattr(item, "fixturenames", ()):
+        log = item.config.stash.get(fixtures._query_log_key, None)
+        if log is not None and log.recent:
+            report.sections.append((f"Captured SQL {report.when}", log.report()))
+    return report

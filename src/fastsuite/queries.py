@@ -1,0 +1,161 @@
+"""Recording the SQL a test runs: query budgets, and the "Captured SQL" of a failed test."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+__all__ = [
+    "CapturedQueries",
+    "Query",
+    "QueryLog",
+    "assert_max_queries",
+    "assert_num_queries",
+]
+
+# Transaction control is the isolation's doing, not the code under test's, and its count
+# changes with the harness (a SAVEPOINT per session): budgets count the other statements.
+_TRANSACTION_CONTROL = re.compile(
+    r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|END)\b", re.IGNORECASE
+)
+_PARAMETERS_SHOWN = 300
+
+
+@dataclass(frozen=True)
+class Query:
+    """One statement sent to the database, with its parameters."""
+
+    statement: str
+    parameters: Any
+    executemany: bool = False
+
+    @property
+    def is_transaction_control(self) -> bool:
+        return bool(_TRANSACTION_CONTROL.match(self.statement))
+
+    def __str__(self) -> str:
+        statement = " ".join(self.statement.split())
+        if not self.parameters:
+            return statement
+        shown = repr(self.parameters)
+        if len(shown) > _PARAMETERS_SHOWN:
+            shown = shown[:_PARAMETERS_SHOWN] + "…"
+        many = " (executemany)" if self.executemany else ""
+        return f"{statement}  -- parameters{many}: {shown}"
+
+
+@dataclass
+class CapturedQueries:
+    """The statements run inside one `assert_num_queries`/`assert_max_queries` block."""
+
+    queries: list[Query] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.queries)
+
+    def __iter__(self) -> Iterator[Query]:
+        return iter(self.queries)
+
+    def __getitem__(self, index: int) -> Query:
+        return self.queries[index]
+
+    @property
+    def statements(self) -> list[str]:
+        return [query.statement for query in self.queries]
+
+
+class QueryLog:
+    """Listens to one engine and hands each statement to whoever is capturing at the time."""
+
+    def __init__(self, engine: Engine, keep_last: int = 50) -> None:
+        self.recent: deque[Query] = deque(maxlen=keep_last)
+        self.total = 0
+        self._captures: list[CapturedQueries] = []
+        event.listen(engine, "before_cursor_execute", self._record)
+
+    def _record(
+        self,
+        _connection: Any,
+        _cursor: Any,
+        statement: str,
+        parameters: Any,
+        _context: Any,
+        executemany: bool,
+    ) -> None:
+        query = Query(statement, parameters, executemany)
+        if query.is_transaction_control:
+            return
+        self.total += 1
+        self.recent.append(query)
+        for capture in self._captures:
+            capture.queries.append(query)
+
+    def start_test(self) -> None:
+        self.recent.clear()
+        self.total = 0
+
+    @contextmanager
+    def capture(self) -> Iterator[CapturedQueries]:
+        captured = CapturedQueries()
+        self._captures.append(captured)
+        try:
+            yield captured
+        finally:
+            self._captures.remove(captured)
+
+    def report(self) -> str:
+        """The "Captured SQL" section of a failed test: the last statements, numbered."""
+        lines = [f"{index}. {query}" for index, query in enumerate(self.recent, start=1)]
+        skipped = self.total - len(self.recent)
+        if skipped > 0:
+            lines.insert(0, f"({skipped} earlier statements not shown)")
+        return "\n".join(lines)
+
+
+_active_log: QueryLog | None = None
+
+NO_DATABASE = (
+    "fastsuite: {helper}() counts the statements sent to the test database, which this test "
+    "has not set up: request the db_session or client fixture (or use the {helper} fixture)."
+)
+
+
+def _set_active_log(log: QueryLog | None) -> None:
+    global _active_log
+    _active_log = log
+
+
+def _numbered(captured: CapturedQueries) -> str:
+    return "\n".join(f"{index}. {query}" for index, query in enumerate(captured, start=1))
+
+
+@contextmanager
+def assert_num_queries(expected: int, *, exact: bool = True) -> Iterator[CapturedQueries]:
+    """Fail unless the block sends exactly `expected` statements (transaction control aside)."""
+    __tracebackhide__ = True
+    helper = "assert_num_queries" if exact else "assert_max_queries"
+    if _active_log is None:
+        raise RuntimeError(NO_DATABASE.format(helper=helper))
+    with _active_log.capture() as captured:
+        yield captured
+    count = len(captured)
+    if (exact and count != expected) or (not exact and count > expected):
+        wanted = f"{expected}" if exact else f"at most {expected}"
+        raise AssertionError(
+            f"Expected {wanted} queries but {count} were done:\n{_numbered(captured)}"
+        )
+
+
+@contextmanager
+def assert_max_queries(limit: int) -> Iterator[CapturedQueries]:
+    """Fail if the block sends more than `limit` statements (transaction control aside)."""
+    __tracebackhide__ = True
+    with assert_num_queries(limit, exact=False) as captured:
+        yield captured
