@@ -31,8 +31,10 @@ SYNC_CREATE = (
 )
 
 _current_session: AsyncSession | None = None
-# Set while acreate_batch() runs: objects are only added, and flushed together at the end.
-_deferring_flush: ContextVar[bool] = ContextVar("fastsuite_deferring_flush", default=False)
+# The factory whose acreate_batch() is running: its objects are only added, and flushed
+# together at the end (one multi-row INSERT); SubFactory objects are still flushed at once, so
+# the batch's objects can refer to their ids.
+_deferring_flush: ContextVar[type | None] = ContextVar("fastsuite_deferring_flush", default=None)
 
 
 def _set_current_session(session: AsyncSession | None) -> None:
@@ -74,7 +76,7 @@ class AsyncFactory(SQLAlchemyModelFactory, Generic[T]):
         session = cls._async_session()
 
         def create_batch(sync_session: Session) -> list[T]:
-            token = _deferring_flush.set(True)
+            token = _deferring_flush.set(cls)
             try:
                 objects: list[T] = cls.create_batch(size, **kwargs)
             finally:
@@ -99,7 +101,7 @@ class AsyncFactory(SQLAlchemyModelFactory, Generic[T]):
 
     @classmethod
     def _save(cls, model_class: Any, session: Session, args: Any, kwargs: Any) -> Any:
-        if _deferring_flush.get():
+        if _deferring_flush.get() is cls:
             obj = model_class(*args, **kwargs)
             session.add(obj)
             return obj
