@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from tests.factories import DEFAULT_PASSWORD, ContextFactory, UserFactory
 
 N = int(os.environ.get("BENCH_TESTS", "200"))

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 
-import app.main  # noqa: F401  the reference backend, with its routes, models and settings
+import app.main
 import app.models  # noqa: F401
 import factory  # noqa: F401
+import fastapi  # noqa: F401
 import httpx  # noqa: F401
 import pytest
-import sqlalchemy  # noqa: F401
+import sqlalchemy
 import sqlalchemy.ext.asyncio  # noqa: F401
-import fastapi  # noqa: F401
-
 import tests.factories  # noqa: F401  the backend's factories (factory_boy + the models)
 
 N = int(os.environ.get("BENCH_TESTS", "1"))

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from django.urls import path
-
 from contexts import views
+from django.urls import path
 
 urlpatterns = [
     path("api/auth/login", views.login),

@@ -5,7 +5,9 @@ from django.db import models
 
 
 class Context(models.Model):
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contexts")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contexts"
+    )
     name = models.CharField(max_length=100)
     description = models.TextField(blank=True, default="")
     data = models.JSONField(default=dict)
@@ -15,7 +17,9 @@ class Context(models.Model):
 
     class Meta:
         db_table = "context"
-        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="uq_context_owner_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="uq_context_owner_name")
+        ]
 
     def to_json(self) -> dict[str, object]:
         return {

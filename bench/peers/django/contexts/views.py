@@ -101,7 +101,9 @@ def _int_param(request: HttpRequest, name: str, default: int, lo: int, hi: int) 
     try:
         value = int(raw)
     except ValueError as exc:
-        raise ApiError(422, [{"loc": ["query", name], "msg": "Input should be an integer"}]) from exc
+        raise ApiError(
+            422, [{"loc": ["query", name], "msg": "Input should be an integer"}]
+        ) from exc
     if not lo <= value <= hi:
         raise ApiError(422, [{"loc": ["query", name], "msg": f"between {lo} and {hi}"}])
     return value

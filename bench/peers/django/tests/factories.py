@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 import factory
+from contexts.models import Context
 from django.contrib.auth import get_user_model
 from factory.django import DjangoModelFactory
-
-from contexts.models import Context
 
 DEFAULT_PASSWORD = "bench-password-123"
 

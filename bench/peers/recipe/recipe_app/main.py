@@ -94,7 +94,11 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 @app.post("/api/auth/login", response_model=Token)
 async def login(body: LoginIn, session: SessionDep) -> Token:
     user = await session.scalar(select(User).where(User.username == body.username))
-    if user is None or not user.is_active or not security.verify_password(body.password, user.password):
+    if (
+        user is None
+        or not user.is_active
+        or not security.verify_password(body.password, user.password)
+    ):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Incorrect username or password")
     user.last_login = datetime.now(UTC)
     await session.commit()
@@ -133,7 +137,9 @@ async def create_context(body: ContextCreate, session: SessionDep, user: Current
         await session.commit()
     except IntegrityError as exc:
         await session.rollback()
-        raise HTTPException(status.HTTP_409_CONFLICT, "A context with this name already exists") from exc
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "A context with this name already exists"
+        ) from exc
     return context
 
 
@@ -149,7 +155,9 @@ async def bulk_create_contexts(
     )
     dupes = sorted({i for i, n in enumerate(names) if n in existing or names.index(n) != i})
     if dupes:
-        raise HTTPException(status.HTTP_409_CONFLICT, {"msg": "Duplicate context names", "indexes": dupes})
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, {"msg": "Duplicate context names", "indexes": dupes}
+        )
     contexts = [Context(owner_id=user.id, **item.model_dump()) for item in body.items]
     session.add_all(contexts)
     await session.commit()

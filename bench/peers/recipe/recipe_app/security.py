@@ -27,4 +27,6 @@ def create_access_token(subject: str) -> str:
 
 
 def decode_access_token(token: str) -> dict[str, object]:
-    return jwt.decode(token, SECRET_KEY, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
+    return jwt.decode(
+        token, SECRET_KEY, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
+    )

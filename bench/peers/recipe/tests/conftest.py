@@ -22,18 +22,19 @@ import pytest
 from httpx import ASGITransport, AsyncClient
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
+from recipe_app import security
+from recipe_app.db import Base, get_session
+from recipe_app.main import app
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from recipe_app import security
-from recipe_app.db import Base, get_session
-from recipe_app.main import app
-
 
 @pytest.fixture(scope="session", autouse=True)
 def cheap_password_hashing() -> None:
-    security.password_hash = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1),))
+    security.password_hash = PasswordHash(
+        (Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1),)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +46,7 @@ async def engine() -> AsyncIterator[AsyncEngine]:
     )
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _no_pysqlite_transactions(dbapi_connection, connection_record):  # noqa: ARG001
+    def _no_pysqlite_transactions(dbapi_connection, connection_record):
         dbapi_connection.isolation_level = None
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from recipe_app.models import Context, User
 from recipe_app.security import hash_password
 
@@ -38,7 +37,9 @@ async def test_workload(client, db_session, i):
     assert page["total"] == 5
     assert len(page["items"]) == 5
 
-    r = await client.post("/api/contexts", json={"name": f"new-{i}", "data": {"i": i}}, headers=headers)
+    r = await client.post(
+        "/api/contexts", json={"name": f"new-{i}", "data": {"i": i}}, headers=headers
+    )
     assert r.status_code == 201, r.text
     assert r.json()["name"] == f"new-{i}"
 
