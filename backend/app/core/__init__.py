@@ -1,0 +1,1 @@
+"""Settings, database plumbing, security, throttling and ASGI middleware."""
