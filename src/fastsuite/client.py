@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from fastsuite.isolation import OuterTransaction
+from fastsuite.isolation import IsolationScope
 
 __all__ = [
     "OVERRIDE_LEAK",
@@ -50,7 +50,7 @@ def build_app(target: Any, where: str) -> FastAPI:
 
 def session_override(
     dependency: Callable[..., Any],
-    transaction: OuterTransaction,
+    scope: IsolationScope,
     app_sessionmaker: async_sessionmaker[Any] | None,
 ) -> Callable[..., Any]:
     """The override that serves the app's session dependency from the test's transaction.
@@ -62,7 +62,7 @@ def session_override(
     """
 
     async def hold_request_lock() -> AsyncIterator[None]:
-        async with transaction.request_lock:
+        async with scope.request_lock:
             yield
 
     if app_sessionmaker is not None:
@@ -77,7 +77,7 @@ def session_override(
 
         return through_app_dependency
 
-    sessions = transaction.sessionmaker()
+    sessions = scope.sessionmaker()
 
     async def serve_test_session(
         _turn: Annotated[None, Depends(hold_request_lock)],

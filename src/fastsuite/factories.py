@@ -30,23 +30,27 @@ SYNC_CREATE = (
     "({factory}.build() makes unsaved objects)."
 )
 
-_current_session: AsyncSession | None = None
+# The sessions factories persist through, innermost (the running test's) last.
+_sessions: list[AsyncSession] = []
 # The factory whose acreate_batch() is running: its objects are only added, and flushed
 # together at the end (one multi-row INSERT); SubFactory objects are still flushed at once, so
 # the batch's objects can refer to their ids.
 _deferring_flush: ContextVar[type | None] = ContextVar("fastsuite_deferring_flush", default=None)
 
 
-def _set_current_session(session: AsyncSession | None) -> None:
-    """Called by the db_session fixture: the session factories persist through in this test."""
-    global _current_session
-    _current_session = session
+def _push_session(session: AsyncSession) -> None:
+    """Called by the session fixtures: the session factories persist through from now on."""
+    _sessions.append(session)
+
+
+def _pop_session() -> None:
+    _sessions.pop()
 
 
 def _sync_session_of_current_test() -> Session:
-    if _current_session is None:
+    if not _sessions:
         raise RuntimeError(NO_SESSION.format(factory="AsyncFactory"))
-    return _current_session.sync_session
+    return _sessions[-1].sync_session
 
 
 class AsyncFactory(SQLAlchemyModelFactory, Generic[T]):
@@ -89,9 +93,9 @@ class AsyncFactory(SQLAlchemyModelFactory, Generic[T]):
 
     @classmethod
     def _async_session(cls) -> AsyncSession:
-        if _current_session is None:
+        if not _sessions:
             raise RuntimeError(NO_SESSION.format(factory=cls.__name__))
-        return _current_session
+        return _sessions[-1]
 
     @classmethod
     def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:

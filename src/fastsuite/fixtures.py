@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -12,7 +13,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from fastsuite import factories, queries
+from fastsuite import background, factories, queries, savepoints
 from fastsuite.client import (
     OVERRIDE_LEAK,
     build_app,
@@ -21,12 +22,14 @@ from fastsuite.client import (
     session_override,
 )
 from fastsuite.config import Settings, import_from_string, settings_key
+from fastsuite.database import LEAKED_ROWS, TestDatabase, describe_leak
 from fastsuite.isolation import (
-    OuterTransaction,
-    keep_committed_work_of_nested_sessions,
-    outer_transaction,
+    IsolationScope,
+    committing_scope,
+    isolated_scope,
     redirect_sessionmaker,
 )
+from fastsuite.markers import db_marker_options
 from fastsuite.provision import create_test_engine
 from fastsuite.queries import QueryLog
 from fastsuite.schema import build_schema, is_metadata_source, metadata_of
@@ -35,10 +38,19 @@ __all__ = [
     "app",
     "assert_max_queries",
     "assert_num_queries",
+    "capture_on_commit_callbacks",
+    "class_db_session",
     "client",
     "db_engine",
     "db_session",
+    "module_db_session",
 ]
+
+COMMIT_INSIDE_SEED = (
+    "fastsuite: {test} is marked fastsuite_db(transaction=True), but seed data shared through "
+    "{fixture} is open around it, and real commits cannot happen inside that transaction. "
+    "Move the test out of that module or class, or drop the marker."
+)
 
 
 def _settings(request: pytest.FixtureRequest) -> Settings:
@@ -81,7 +93,7 @@ async def db_engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine
     engine = create_test_engine(
         settings["db_url"] or "", sqlite_driver=settings["sqlite_driver"] or "loop"
     )
-    keep_committed_work_of_nested_sessions(engine)
+    savepoints.keep_committed_work_of_nested_sessions(engine)
     log = QueryLog(engine.sync_engine)
     queries._set_active_log(log)
     request.config.stash[_query_log_key] = log
@@ -94,6 +106,27 @@ async def db_engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine
 
 
 _query_log_key = pytest.StashKey[QueryLog]()
+
+# The open seed scopes (module, then class), innermost last: a test's transaction nests in the
+# innermost. One test runs at a time in a process, so a plain list is the whole bookkeeping.
+_seed_scopes: list[IsolationScope] = []
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def _fastsuite_database(
+    request: pytest.FixtureRequest, db_engine: AsyncEngine
+) -> AsyncIterator[TestDatabase]:
+    metadata_target = import_from_string(
+        _settings(request),
+        "metadata",
+        "a SQLAlchemy MetaData or declarative base",
+        is_metadata_source,
+    )
+    database = await TestDatabase.prepare(db_engine, metadata_of(metadata_target))
+    try:
+        yield database
+    finally:
+        database.close()
 
 
 @pytest.fixture(scope="session")
@@ -115,11 +148,30 @@ def _fastsuite_app_sessionmaker(request: pytest.FixtureRequest) -> async_session
 
 @pytest.fixture(scope="session")
 def _fastsuite_session_dependency(request: pytest.FixtureRequest) -> Callable[..., Any]:
-    settings = _settings(request)
     dependency: Callable[..., Any] = import_from_string(
-        settings, "session_dependency", "the app's session dependency (a callable)", callable
+        _settings(request),
+        "session_dependency",
+        "the app's session dependency (a callable)",
+        callable,
     )
     return dependency
+
+
+@asynccontextmanager
+async def _sessions_in(
+    scope: IsolationScope, app_sessionmaker: async_sessionmaker[Any] | None
+) -> AsyncIterator[AsyncSession]:
+    """A session in `scope` for the test and its factories; the app's factory sent there too."""
+    restore = redirect_sessionmaker(app_sessionmaker, scope) if app_sessionmaker else None
+    session = scope.sessionmaker()()
+    factories._push_session(session)
+    try:
+        yield session
+    finally:
+        factories._pop_session()
+        await session.close()
+        if restore is not None:
+            restore()
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -132,7 +184,7 @@ async def _fastsuite_lifespan(
     restore = None
     if _fastsuite_app_sessionmaker is not None:
         # What the lifespan does with the database goes to the test database.
-        restore = redirect_sessionmaker(_fastsuite_app_sessionmaker, db_engine)
+        restore = redirect_sessionmaker(_fastsuite_app_sessionmaker, committing_scope(db_engine))
     try:
         async with LifespanManager(_fastsuite_app) as manager:
             yield httpx.ASGITransport(app=manager.app)
@@ -141,43 +193,90 @@ async def _fastsuite_lifespan(
             restore()
 
 
+async def _seed_session(
+    db_engine: AsyncEngine, app_sessionmaker: async_sessionmaker[Any] | None
+) -> AsyncIterator[AsyncSession]:
+    enclosing = _seed_scopes[-1] if _seed_scopes else None
+    async with isolated_scope(db_engine, enclosing) as scope:
+        _seed_scopes.append(scope)
+        try:
+            async with _sessions_in(scope, app_sessionmaker) as session:
+                yield session
+        finally:
+            _seed_scopes.pop()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def module_db_session(
+    db_engine: AsyncEngine,
+    _fastsuite_database: TestDatabase,
+    _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
+) -> AsyncIterator[AsyncSession]:
+    """Module scope. An AsyncSession for seed data shared by every test of the module.
+
+    Write module-scoped fixtures on it (factories persist through it while they run); each
+    test then runs in a SAVEPOINT inside the module's transaction, sees the seed data, and is
+    rolled back to it; the module's transaction is rolled back after its last test. Costs one
+    transaction per module instead of re-creating the data for each test.
+    """
+    async for session in _seed_session(db_engine, _fastsuite_app_sessionmaker):
+        yield session
+
+
+@pytest_asyncio.fixture(scope="class", loop_scope="session")
+async def class_db_session(
+    db_engine: AsyncEngine,
+    _fastsuite_database: TestDatabase,
+    _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
+) -> AsyncIterator[AsyncSession]:
+    """Class scope. Like module_db_session, for the tests of one class (nested in the module's)."""
+    async for session in _seed_session(db_engine, _fastsuite_app_sessionmaker):
+        yield session
+
+
 @pytest_asyncio.fixture(loop_scope="session")
 async def _fastsuite_transaction(
     request: pytest.FixtureRequest,
     db_engine: AsyncEngine,
-    _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
-) -> AsyncIterator[OuterTransaction]:
-    log = request.config.stash[_query_log_key]
-    log.start_test()
-    async with outer_transaction(db_engine) as transaction:
-        if _fastsuite_app_sessionmaker is None:
-            yield transaction
-            return
-        restore = redirect_sessionmaker(_fastsuite_app_sessionmaker, transaction.connection)
+    _fastsuite_database: TestDatabase,
+) -> AsyncIterator[IsolationScope]:
+    request.config.stash[_query_log_key].start_test()
+    if db_marker_options(request.node).transaction:
+        if _seed_scopes:
+            pytest.fail(
+                COMMIT_INSIDE_SEED.format(test=request.node.nodeid, fixture="module_db_session"),
+                pytrace=False,
+            )
         try:
-            yield transaction
+            yield committing_scope(db_engine)
         finally:
-            restore()
+            await _fastsuite_database.restore()
+        return
+    enclosing = _seed_scopes[-1] if _seed_scopes else None
+    async with isolated_scope(db_engine, enclosing) as scope:
+        yield scope
+    if enclosing is None:
+        leaked = await _fastsuite_database.leaked_rows()
+        if leaked:
+            await _fastsuite_database.restore()
+            pytest.fail(LEAKED_ROWS.format(tables=describe_leak(leaked)), pytrace=False)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def db_session(
-    _fastsuite_transaction: OuterTransaction,
+    _fastsuite_transaction: IsolationScope,
+    _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
 ) -> AsyncIterator[AsyncSession]:
     """Function scope. An AsyncSession inside this test's transaction.
 
     The app's requests in the same test use the same transaction, so each sees the other's
     writes; `commit()` releases a SAVEPOINT, and everything is rolled back after the test.
-    Factories built on fastsuite.AsyncFactory persist through it. Costs one connection
-    checkout and one BEGIN/ROLLBACK per test.
+    Factories built on fastsuite.AsyncFactory persist through it, and the app's own session
+    factory (fastsuite_sessionmaker) opens sessions in the same transaction. Costs a BEGIN,
+    a ROLLBACK and one row-count query (the leak guard) per test.
     """
-    session = _fastsuite_transaction.sessionmaker()()
-    factories._set_current_session(session)
-    try:
+    async with _sessions_in(_fastsuite_transaction, _fastsuite_app_sessionmaker) as session:
         yield session
-    finally:
-        factories._set_current_session(None)
-        await session.close()
 
 
 @pytest.fixture
@@ -199,7 +298,7 @@ def app(_fastsuite_app: FastAPI) -> Iterator[FastAPI]:
 async def client(
     app: FastAPI,
     db_session: AsyncSession,
-    _fastsuite_transaction: OuterTransaction,
+    _fastsuite_transaction: IsolationScope,
     _fastsuite_lifespan: httpx.ASGITransport,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
     _fastsuite_session_dependency: Callable[..., Any],
@@ -208,7 +307,7 @@ async def client(
 
     The app's lifespan has run (once per process); its session dependency, and its own
     session factory when fastsuite_sessionmaker is set, serve this test's transaction.
-    Dependency overrides made during the test are undone after it. Costs about as much as
+    Dependency overrides made during the test are undone after it. Costs little more than
     db_session: the app and its lifespan are shared by the whole process.
     """
     with overrides_restored(app):
@@ -222,9 +321,7 @@ async def client(
 
 
 @pytest.fixture
-def assert_num_queries(
-    _fastsuite_transaction: OuterTransaction,
-) -> Callable[..., Any]:
+def assert_num_queries(_fastsuite_transaction: IsolationScope) -> Callable[..., Any]:
     """Function scope. `with assert_num_queries(n):` fails unless the block runs n statements.
 
     The failure lists the statements with their parameters. BEGIN/SAVEPOINT/RELEASE/ROLLBACK
@@ -234,8 +331,16 @@ def assert_num_queries(
 
 
 @pytest.fixture
-def assert_max_queries(
-    _fastsuite_transaction: OuterTransaction,
-) -> Callable[..., Any]:
+def assert_max_queries(_fastsuite_transaction: IsolationScope) -> Callable[..., Any]:
     """Function scope. `with assert_max_queries(n):` fails if the block runs more than n."""
     return queries.assert_max_queries
+
+
+@pytest.fixture
+def capture_on_commit_callbacks() -> Callable[..., Any]:
+    """Function scope. `async with capture_on_commit_callbacks() as tasks:` captures the
+    background tasks the app schedules in the block; `await tasks.run()` runs them.
+
+    With `execute=True` they run when the block exits. Costs nothing when unused.
+    """
+    return background.capture_on_commit_callbacks

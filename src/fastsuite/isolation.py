@@ -1,16 +1,19 @@
-"""Per-test isolation by rollback: one outer transaction, every session of the test joined to it."""
+"""Per-test isolation: every session of a test shares one transaction, rolled back afterwards.
+
+Scopes nest. A test's scope is an outer transaction on its own connection or, when seed data
+is shared across a module or class, a SAVEPOINT inside that module's or class's scope. A test
+marked for real commits gets a scope without a transaction: its sessions commit for real, and
+the database is restored afterwards.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -19,43 +22,58 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
 )
 
-__all__ = [
-    "OuterTransaction",
-    "keep_committed_work_of_nested_sessions",
-    "outer_transaction",
-    "redirect_sessionmaker",
-]
+from fastsuite import savepoints
 
-# Sessions joined to the test's transaction: a session's commit() releases a SAVEPOINT instead of
-# committing, its rollback() rolls back to it; the outer transaction is rolled back after the test.
+__all__ = ["IsolationScope", "committing_scope", "isolated_scope", "redirect_sessionmaker"]
+
+# Sessions joined to a scope's transaction: a session's commit() releases a SAVEPOINT instead of
+# committing, its rollback() rolls back to it; the scope's transaction is rolled back at its end.
 JOIN_MODE = "create_savepoint"
 
 
 @dataclass
-class OuterTransaction:
-    """The connection and outer transaction of one test, and the sessions that share them."""
+class IsolationScope:
+    """Where a test's sessions go: a connection in a transaction, or the engine itself."""
 
-    connection: AsyncConnection
-    transaction: AsyncTransaction
+    bind: AsyncConnection | AsyncEngine
+    transaction: AsyncTransaction | None = None
     # Serialises the app's request sessions: sessions on one connection must nest (each
     # SAVEPOINT released before the enclosing one), which concurrent requests would break.
     request_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
+    @property
+    def commits_for_real(self) -> bool:
+        return self.transaction is None
+
     def sessionmaker(self, **options: Any) -> async_sessionmaker[AsyncSession]:
-        """A session factory whose sessions join this test's transaction."""
+        """A session factory whose sessions work in this scope."""
         options.setdefault("expire_on_commit", False)
-        return async_sessionmaker(bind=self.connection, join_transaction_mode=JOIN_MODE, **options)
+        if not self.commits_for_real:
+            options["join_transaction_mode"] = JOIN_MODE
+        return async_sessionmaker(bind=self.bind, **options)
 
 
 @asynccontextmanager
-async def outer_transaction(engine: AsyncEngine) -> AsyncIterator[OuterTransaction]:
-    """Open the outer transaction of a test and roll it back afterwards, whatever happened."""
+async def isolated_scope(
+    engine: AsyncEngine, enclosing: IsolationScope | None = None
+) -> AsyncIterator[IsolationScope]:
+    """A transaction rolled back at the end, whatever happened: outer, or nested in `enclosing`."""
+    if enclosing is not None and isinstance(enclosing.bind, AsyncConnection):
+        connection = enclosing.bind
+        transaction = await connection.begin_nested()
+        savepoints.always_roll_back_innermost(connection)
+        try:
+            yield IsolationScope(connection, transaction)
+        finally:
+            if transaction.is_active:
+                await transaction.rollback()
+        return
     connection = await engine.connect()
-    connection.sync_connection.info[_STACK] = []  # type: ignore[union-attr]
     try:
         transaction = await connection.begin()
+        savepoints.reset(connection)
         try:
-            yield OuterTransaction(connection, transaction)
+            yield IsolationScope(connection, transaction)
         finally:
             if transaction.is_active:
                 await transaction.rollback()
@@ -63,17 +81,22 @@ async def outer_transaction(engine: AsyncEngine) -> AsyncIterator[OuterTransacti
         await connection.close()
 
 
-def redirect_sessionmaker(
-    maker: async_sessionmaker[Any], bind: AsyncConnection | AsyncEngine
-) -> Callable[[], None]:
-    """Make the app's own session factory open sessions on `bind`; return the undo.
+def committing_scope(engine: AsyncEngine) -> IsolationScope:
+    """A scope without a transaction of its own: sessions commit for real."""
+    return IsolationScope(engine)
 
-    Code paths that open sessions themselves (background tasks, lifespan work) then see the
-    test's data and are rolled back with it, like the requests are.
+
+def redirect_sessionmaker(
+    maker: async_sessionmaker[Any], scope: IsolationScope
+) -> Callable[[], None]:
+    """Make the app's own session factory open sessions in `scope`; return the undo.
+
+    Code paths that open sessions themselves (background tasks, a CLI command's function)
+    then see the test's data and are rolled back with it, like the requests are.
     """
     saved = dict(maker.kw)
-    options: dict[str, Any] = {"bind": bind}
-    if isinstance(bind, AsyncConnection):
+    options: dict[str, Any] = {"bind": scope.bind}
+    if not scope.commits_for_real:
         options["join_transaction_mode"] = JOIN_MODE
     maker.configure(**options)
 
@@ -82,64 +105,3 @@ def redirect_sessionmaker(
         maker.kw.update(saved)
 
     return restore
-
-
-# Statements that cannot change data; anything else inside a SAVEPOINT counts as a write.
-_READ_ONLY = re.compile(
-    r"^\s*(SELECT|PRAGMA|EXPLAIN|SHOW|SAVEPOINT|RELEASE|ROLLBACK|BEGIN|COMMIT)\b", re.IGNORECASE
-)
-_STACK = "fastsuite_savepoints"
-
-
-def keep_committed_work_of_nested_sessions(engine: AsyncEngine) -> None:
-    """Stop a read-only session's rollback from undoing what a later session committed.
-
-    On one connection the sessions' SAVEPOINTs nest. A request's session that has only read
-    still holds its SAVEPOINT open when, say, a background task opens a session, writes and
-    commits (RELEASE): the task's rows now live inside the request's SAVEPOINT, and the
-    request session's close (ROLLBACK TO SAVEPOINT) would discard them, where on a real
-    database, with a connection each, they stay committed. So a SAVEPOINT in which its own
-    session wrote nothing is released instead of rolled back: nothing of its own is lost, and
-    the nested work survives. A SAVEPOINT whose session did write is rolled back for real.
-    """
-    sync_engine = engine.sync_engine
-    dialect = sync_engine.dialect
-
-    def stack_of(connection: Connection) -> list[list[Any]]:
-        stack: list[list[Any]] = connection.info.setdefault(_STACK, [])
-        return stack
-
-    @event.listens_for(sync_engine, "savepoint")
-    def _opened(connection: Connection, name: str) -> None:
-        stack_of(connection).append([name, False])
-
-    @event.listens_for(sync_engine, "before_cursor_execute")
-    def _mark_write(connection: Connection, _cursor: Any, statement: str, *_rest: Any) -> None:
-        stack = connection.info.get(_STACK)
-        if stack and not _READ_ONLY.match(statement):
-            stack[-1][1] = True
-
-    @event.listens_for(sync_engine, "release_savepoint")
-    def _released(connection: Connection, name: str, _context: Any) -> None:
-        _pop_to(stack_of(connection), name)
-
-    rollback_to_savepoint = dialect.do_rollback_to_savepoint
-
-    def rollback_unless_read_only(connection: Connection, name: str) -> None:
-        stack = stack_of(connection)
-        wrote = any(entry[1] for entry in stack if entry[0] == name)
-        _pop_to(stack, name)
-        if wrote:
-            rollback_to_savepoint(connection, name)
-        else:
-            dialect.do_release_savepoint(connection, name)
-
-    dialect.do_rollback_to_savepoint = rollback_unless_read_only  # type: ignore[method-assign]
-
-
-def _pop_to(stack: list[list[Any]], name: str) -> None:
-    """Drop `name` and the SAVEPOINTs opened inside it (ending one ends those too)."""
-    for index in range(len(stack) - 1, -1, -1):
-        if stack[index][0] == name:
-            del stack[index:]
-            return

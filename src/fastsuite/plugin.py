@@ -20,6 +20,7 @@ from fastsuite.config import (
     resolve_settings,
     settings_key,
 )
+from fastsuite.markers import MARKERS
 from fastsuite.provision import describe_url
 from fastsuite.schema import is_metadata_source
 
@@ -47,6 +48,8 @@ def pytest_configure(config: pytest.Config) -> None:
             sys.path.insert(0, str(config.rootpath))
         _check_imports(settings)
     config.pluginmanager.register(fixtures, "fastsuite.fixtures")
+    for line in MARKERS:
+        config.addinivalue_line("markers", line)
 
 
 def _default_loop_scopes(config: pytest.Config) -> None:
@@ -73,6 +76,15 @@ def _check_imports(settings: Settings) -> None:
     )
     if settings["sessionmaker"] is not None:
         fixtures._app_sessionmaker(settings)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A test marked fastsuite_db gets its database scope even if it asks only for db_engine.
+    for item in items:
+        fixturenames = getattr(item, "fixturenames", None)
+        if item.get_closest_marker("fastsuite_db") and fixturenames is not None:
+            if "_fastsuite_transaction" not in fixturenames:
+                fixturenames.append("_fastsuite_transaction")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

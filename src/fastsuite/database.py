@@ -1,0 +1,102 @@
+"""The test database between tests: the leak guard, and the restore after real commits."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import MetaData, Table, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+__all__ = ["LEAKED_ROWS", "TestDatabase"]
+
+LEAKED_ROWS = (
+    "fastsuite: rows were committed outside this test's transaction and would leak into the "
+    "next tests: {tables}. Write through the db_session or client fixtures (rolled back after "
+    "each test), or mark the test @pytest.mark.fastsuite_db(transaction=True) so the database "
+    "is restored after it. fastsuite has restored the database."
+)
+
+
+@dataclass
+class TestDatabase:
+    """This process's test database: its tables, their row counts at rest, a pristine copy."""
+
+    __test__ = False  # a helper, not a test class
+
+    engine: AsyncEngine
+    metadata: MetaData
+    baseline: dict[str, int]
+    _sqlite_copy: sqlite3.Connection | None = None
+
+    @classmethod
+    async def prepare(cls, engine: AsyncEngine, metadata: MetaData) -> TestDatabase:
+        """Record the database as the schema build left it (call before any test)."""
+        database = cls(engine, metadata, {})
+        async with engine.connect() as connection:
+            database.baseline = await database._row_counts(connection)
+            if engine.dialect.name == "sqlite":
+                database._sqlite_copy = sqlite3.connect(":memory:", check_same_thread=False)
+                await _sqlite_backup(connection, into=database._sqlite_copy)
+        return database
+
+    async def _row_counts(self, connection: AsyncConnection) -> dict[str, int]:
+        tables = self._tables()
+        if not tables:
+            return {}
+        counts = [select(func.count()).select_from(table).scalar_subquery() for table in tables]
+        row = (await connection.execute(select(*counts))).one()
+        return {table.name: count for table, count in zip(tables, row, strict=True)}
+
+    def _tables(self) -> list[Table]:
+        return list(self.metadata.sorted_tables)
+
+    async def leaked_rows(self) -> dict[str, tuple[int, int]]:
+        """Tables whose row count differs from the baseline: name → (before, now)."""
+        async with self.engine.connect() as connection:
+            counts = await self._row_counts(connection)
+            await connection.rollback()
+        return {
+            name: (self.baseline[name], count)
+            for name, count in counts.items()
+            if count != self.baseline[name]
+        }
+
+    async def restore(self) -> None:
+        """Put the database back as it was before the first test, after real commits."""
+        async with self.engine.connect() as connection:
+            if self._sqlite_copy is not None:
+                raw = await connection.get_raw_connection()
+                _sqlite_restore(raw.driver_connection, self._sqlite_copy)
+                return
+            for table in reversed(self._tables()):
+                await connection.execute(table.delete())
+            await connection.commit()
+
+    def close(self) -> None:
+        if self._sqlite_copy is not None:
+            self._sqlite_copy.close()
+
+
+def describe_leak(leaked: dict[str, tuple[int, int]]) -> str:
+    return ", ".join(
+        f"table {name} has {now} rows (had {before})"
+        for name, (before, now) in sorted(leaked.items())
+    )
+
+
+async def _sqlite_backup(connection: AsyncConnection, *, into: sqlite3.Connection) -> None:
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    if isinstance(driver, sqlite3.Connection):
+        driver.backup(into)
+    else:  # aiosqlite runs the backup on its worker thread
+        await driver.backup(into)
+
+
+def _sqlite_restore(driver: Any, pristine: sqlite3.Connection) -> None:
+    # The sqlite3 backup API copies page by page: restoring the empty schema takes
+    # microseconds, where dropping and re-creating the tables would take milliseconds.
+    target = driver if isinstance(driver, sqlite3.Connection) else driver._connection
+    pristine.backup(target)
