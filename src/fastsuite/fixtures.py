@@ -41,6 +41,7 @@ __all__ = [
     "capture_on_commit_callbacks",
     "class_db_session",
     "client",
+    "client_factory",
     "db_engine",
     "db_session",
     "module_db_session",
@@ -318,6 +319,28 @@ async def client(
             transport=_fastsuite_lifespan, base_url="http://test"
         ) as http_client:
             yield http_client
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def client_factory(
+    client: httpx.AsyncClient,
+    _fastsuite_lifespan: httpx.ASGITransport,
+) -> AsyncIterator[Callable[..., httpx.AsyncClient]]:
+    """Function scope. `client_factory(headers=...)` makes more clients like `client`.
+
+    Each is bound to the same app and the same test transaction (a logged-in client per user,
+    say) and is closed after the test. Costs nothing until called.
+    """
+    made: list[httpx.AsyncClient] = []
+
+    def make(**options: Any) -> httpx.AsyncClient:
+        options.setdefault("base_url", client.base_url)
+        made.append(httpx.AsyncClient(transport=_fastsuite_lifespan, **options))
+        return made[-1]
+
+    yield make
+    for extra in made:
+        await extra.aclose()
 
 
 @pytest.fixture
