@@ -81,9 +81,8 @@ def _check_imports(settings: Settings) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # A test marked fastsuite_db gets its database scope even if it asks only for db_engine.
     for item in items:
-        fixturenames = getattr(item, "fixturenames", None)
-        wants_database = item.get_closest_marker("fastsuite_db") and fixturenames is not None
-        if wants_database and "_fastsuite_transaction" not in fixturenames:
+        fixturenames: list[str] = getattr(item, "fixturenames", [])
+        if item.get_closest_marker("fastsuite_db") and "_fastsuite_transaction" not in fixturenames:
             fixturenames.append("_fastsuite_transaction")
 
 
