@@ -1,0 +1,77 @@
+"""Dependencies, as `Annotated` aliases: the session, the current user, paging parameters."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Query, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.db import get_session
+from app.core.security import InvalidTokenError, decode_access_token, fingerprint_matches
+from app.core.throttle import LoginThrottle
+from app.models import User
+from app.schemas.common import MAX_OFFSET, MAX_PAGE_LIMIT
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
+
+NOT_AUTHENTICATED = "Not authenticated"
+INVALID_CREDENTIALS = "Could not validate credentials"
+STAFF_REQUIRED = "Staff access required"
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail=detail,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+async def get_current_user(session: SessionDep, token: TokenDep) -> User:
+    """The active user the bearer token names; 401 for any token that is not valid now."""
+    if not token:
+        raise _unauthorized(NOT_AUTHENTICATED)
+    try:
+        claims = decode_access_token(token)
+    except InvalidTokenError:
+        raise _unauthorized(INVALID_CREDENTIALS) from None
+    # populate_existing: a user object already in this session must show the current row.
+    user = await session.scalar(
+        select(User).where(User.id == claims.user_id).execution_options(populate_existing=True)
+    )
+    if user is None or not user.is_active or not fingerprint_matches(claims, user.password):
+        raise _unauthorized(INVALID_CREDENTIALS)
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_admin_user(user: CurrentUser) -> User:
+    if not user.is_staff:
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=STAFF_REQUIRED)
+    return user
+
+
+AdminUser = Annotated[User, Depends(get_admin_user)]
+
+
+def get_login_throttle(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
+
+
+LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
+
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_LIMIT, description="Page size (1 to 500)")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")]
+Search = Annotated[
+    str | None,
+    Query(max_length=1000, pattern=r"^[^\x00]*$", description="Case-insensitive substring"),
+]

@@ -1,0 +1,88 @@
+"""Exception handlers: every error body is JSON with `detail`, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+
+from app.core.middleware import INTERNAL_ERROR_DETAIL
+from app.services.errors import Conflict, Forbidden, InvalidItems, NotFound, ServiceError
+
+logger = logging.getLogger("app")
+
+_STATUS = {
+    NotFound: status.HTTP_404_NOT_FOUND,
+    Conflict: status.HTTP_409_CONFLICT,
+    Forbidden: status.HTTP_403_FORBIDDEN,
+}
+
+
+def _clean(error: dict[str, Any]) -> dict[str, Any]:
+    # The offending input is not echoed back: it may be a password, or the whole body.
+    cleaned = {key: value for key, value in error.items() if key not in ("input", "url")}
+    if "ctx" in cleaned:
+        cleaned["ctx"] = {
+            key: value if isinstance(value, str | int | float | bool | None) else str(value)
+            for key, value in cleaned["ctx"].items()
+        }
+    return cleaned
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [_clean(dict(error)) for error in exc.errors()]
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        content={"detail": jsonable_encoder(errors)},
+    )
+
+
+async def _invalid_items(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidItems)
+    errors = [_clean(error) for error in exc.errors]
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        content={"detail": jsonable_encoder(errors)},
+    )
+
+
+async def _service_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    code = next(
+        (code for cls, code in _STATUS.items() if isinstance(exc, cls)),
+        status.HTTP_400_BAD_REQUEST,
+    )
+    content: dict[str, Any] = {"detail": exc.message}
+    if exc.indexes is not None:
+        content["indexes"] = exc.indexes
+    if exc.ids is not None:
+        content["ids"] = exc.ids
+    return JSONResponse(status_code=code, content=content)
+
+
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("Integrity error on %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        status_code=status.HTTP_409_CONFLICT,
+        content={"detail": "The change conflicts with existing data; nothing was written"},
+    )
+
+
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        status_code=status.HTTP_500_INTERNAL_SERVER_ERROR, content={"detail": INTERNAL_ERROR_DETAIL}
+    )
+
+
+def install_exception_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(InvalidItems, _invalid_items)
+    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(Exception, _internal_error)

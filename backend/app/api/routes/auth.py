@@ -1,0 +1,72 @@
+"""Login (JSON and OAuth2 form) and the current user."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from app.api.deps import CurrentUser, LoginThrottleDep, SessionDep
+from app.core.security import create_access_token
+from app.core.throttle import LoginThrottle
+from app.schemas.auth import LoginRequest, Token
+from app.schemas.user import UserPublic
+from app.services.auth import authenticate
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+INCORRECT_CREDENTIALS = "Incorrect username or password"
+
+_LOGIN_RESPONSES: dict[int | str, dict[str, str]] = {
+    401: {"description": INCORRECT_CREDENTIALS},
+    429: {"description": "Too many failed attempts for this username; see Retry-After"},
+}
+
+
+async def _login(
+    *, session: SessionDep, throttle: LoginThrottle, username: str, password: str
+) -> Token:
+    retry_after = throttle.retry_after(username)
+    if retry_after is not None:
+        raise HTTPException(
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=f"Too many failed login attempts; try again in {retry_after} seconds",
+            headers={"Retry-After": str(retry_after)},
+        )
+    user = await authenticate(session=session, username=username, password=password)
+    if user is None:
+        throttle.record_failure(username)
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail=INCORRECT_CREDENTIALS,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    throttle.reset(username)
+    token = create_access_token(user_id=user.id, password_hash=user.password)
+    return Token(access_token=token.token, expires_in=token.expires_in)
+
+
+@router.post("/login", responses=_LOGIN_RESPONSES)
+async def login(body: LoginRequest, session: SessionDep, throttle: LoginThrottleDep) -> Token:
+    """Exchange a username and password for a bearer token."""
+    return await _login(
+        session=session, throttle=throttle, username=body.username, password=body.password
+    )
+
+
+@router.post("/token", responses=_LOGIN_RESPONSES)
+async def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    throttle: LoginThrottleDep,
+) -> Token:
+    """The same as /login, as an OAuth2 password form (used by the docs' Authorize button)."""
+    return await _login(
+        session=session, throttle=throttle, username=form.username, password=form.password
+    )
+
+
+@router.get("/me")
+async def me(user: CurrentUser) -> UserPublic:
+    return UserPublic.model_validate(user)

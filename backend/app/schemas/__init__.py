@@ -1,0 +1,1 @@
+"""Request and response bodies: XBase / XCreate / XUpdate / XPublic / XsPublic per resource."""

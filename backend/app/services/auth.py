@@ -1,0 +1,36 @@
+"""Authentication: checking a username and password, and upgrading old password hashes."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import anyio.to_thread
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.security import burn_password_check, verify_password
+from app.models import User
+from app.models.base import utcnow
+from app.services.users import get_user_by_username
+
+
+async def authenticate(*, session: AsyncSession, username: str, password: str) -> User | None:
+    """The active user with these credentials, or None (unknown, wrong password or inactive).
+
+    Every failure costs one password verification, so timing does not tell them apart. On
+    success `last_login` is set and a hash in an outdated scheme (Django PBKDF2, older Argon2
+    costs) is replaced by a current one.
+    """
+    user = await get_user_by_username(
+        session=session, username=unicodedata.normalize("NFC", username)
+    )
+    if user is None:
+        await anyio.to_thread.run_sync(burn_password_check, password)
+        return None
+    matches, new_hash = await anyio.to_thread.run_sync(verify_password, password, user.password)
+    if not matches or not user.is_active:
+        return None
+    if new_hash is not None:
+        user.password = new_hash
+    user.last_login = utcnow()
+    await session.commit()
+    return user

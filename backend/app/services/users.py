@@ -1,0 +1,206 @@
+"""Users: admin CRUD and bulk actions, with the staff / superuser rules.
+
+`actor` is the admin making the change; `None` means a trusted caller (the CLI).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import anyio.to_thread
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from app.core.security import hash_password
+from app.models import Context, User
+from app.schemas.user import UserCreate, UserUpdate
+from app.services.common import LIKE_ESCAPE, Page, contains_pattern, fetch_page, storable_id
+from app.services.errors import Conflict, Forbidden, NotFound, describe_ids, describe_items
+
+USER_NOT_FOUND = "User not found"
+ONLY_SUPERUSER_GRANTS = "Only a superuser may create staff or superusers or grant either status"
+ONLY_SUPERUSER_MODIFIES = "Only a superuser may modify or delete a superuser"
+
+BulkAction = Literal["activate", "deactivate", "delete"]
+
+
+def _username_taken(username: str) -> Conflict:
+    return Conflict(f"A user named {username!r} already exists")
+
+
+def _is_superuser(actor: User | None) -> bool:
+    return actor is None or actor.is_superuser
+
+
+async def list_users(
+    *,
+    session: AsyncSession,
+    limit: int,
+    offset: int,
+    search: str | None = None,
+    is_active: bool | None = None,
+    is_staff: bool | None = None,
+) -> Page[User]:
+    statement = select(User)
+    if search:
+        pattern = contains_pattern(search)
+        statement = statement.where(
+            or_(
+                User.username.ilike(pattern, escape=LIKE_ESCAPE),
+                User.email.ilike(pattern, escape=LIKE_ESCAPE),
+            )
+        )
+    if is_active is not None:
+        statement = statement.where(User.is_active.is_(is_active))
+    if is_staff is not None:
+        statement = statement.where(User.is_staff.is_(is_staff))
+    return await fetch_page(
+        session=session, statement=statement, order_by=User.id, limit=limit, offset=offset
+    )
+
+
+async def get_user(*, session: AsyncSession, user_id: int) -> User:
+    user = await session.get(User, user_id) if storable_id(user_id) else None
+    if user is None:
+        raise NotFound(USER_NOT_FOUND)
+    return user
+
+
+async def get_user_by_username(*, session: AsyncSession, username: str) -> User | None:
+    if "\x00" in username:  # cannot be stored, so cannot exist (and PostgreSQL refuses it)
+        return None
+    return await session.scalar(select(User).where(User.username == username))
+
+
+async def _username_exists(*, session: AsyncSession, username: str) -> bool:
+    statement = select(func.count()).select_from(User).where(User.username == username)
+    return bool(await session.scalar(statement))
+
+
+async def _commit_or_conflict(session: AsyncSession, conflict: Conflict) -> None:
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raise conflict from None
+
+
+async def create_user(*, session: AsyncSession, actor: User | None, data: UserCreate) -> User:
+    if (data.is_staff or data.is_superuser) and not _is_superuser(actor):
+        raise Forbidden(ONLY_SUPERUSER_GRANTS)
+    if await _username_exists(session=session, username=data.username):
+        raise _username_taken(data.username)
+    password_hash = await anyio.to_thread.run_sync(hash_password, data.password)
+    user = User(password=password_hash, **data.model_dump(exclude={"password"}))
+    session.add(user)
+    await _commit_or_conflict(session, _username_taken(data.username))
+    return user
+
+
+async def update_user(
+    *, session: AsyncSession, actor: User, user_id: int, data: UserUpdate
+) -> User:
+    user = await get_user(session=session, user_id=user_id)
+    changes = data.model_dump(exclude_unset=True)
+    if user.is_superuser and not actor.is_superuser:
+        raise Forbidden(ONLY_SUPERUSER_MODIFIES)
+    grants = (changes.get("is_staff") and not user.is_staff) or (
+        changes.get("is_superuser") and not user.is_superuser
+    )
+    if grants and not actor.is_superuser:
+        raise Forbidden(ONLY_SUPERUSER_GRANTS)
+    if user.id == actor.id and changes.get("is_active") is False:
+        raise Conflict("You cannot deactivate yourself")
+    new_username = changes.get("username")
+    if (
+        new_username is not None
+        and new_username != user.username
+        and await _username_exists(session=session, username=new_username)
+    ):
+        raise _username_taken(new_username)
+    if "password" in changes:
+        changes["password"] = await anyio.to_thread.run_sync(hash_password, changes["password"])
+    for field, value in changes.items():
+        setattr(user, field, value)
+    await _commit_or_conflict(session, _username_taken(user.username))
+    return user
+
+
+async def delete_user(*, session: AsyncSession, actor: User, user_id: int) -> None:
+    """Delete the user and their contexts (1 DELETE each)."""
+    user = await get_user(session=session, user_id=user_id)
+    if user.is_superuser and not actor.is_superuser:
+        raise Forbidden(ONLY_SUPERUSER_MODIFIES)
+    if user.id == actor.id:
+        raise Conflict("You cannot delete yourself")
+    await _delete_users(session=session, ids=[user.id])
+    session.expunge(user)
+    await session.commit()
+
+
+async def _delete_users(*, session: AsyncSession, ids: Sequence[int]) -> None:
+    # The foreign key cascades too; deleting explicitly does not depend on it being enforced
+    # (SQLite only enforces it with PRAGMA foreign_keys=ON).
+    await session.execute(
+        delete(Context)
+        .where(Context.owner_id.in_(ids))
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        delete(User).where(User.id.in_(ids)).execution_options(synchronize_session=False)
+    )
+
+
+async def bulk_user_action(
+    *, session: AsyncSession, actor: User, ids: Sequence[int], action: BulkAction
+) -> int:
+    """Apply `action` to every listed user or to none: 1 SELECT, then 1 UPDATE or 2 DELETEs.
+
+    Repeated ids count once.
+    """
+    wanted = list({id_ for id_ in ids if storable_id(id_)})
+    users = {
+        user.id: user for user in await session.scalars(select(User).where(User.id.in_(wanted)))
+    }
+    missing = [index for index, id_ in enumerate(ids) if id_ not in users]
+    if missing:
+        missing_ids = list(dict.fromkeys(ids[index] for index in missing))
+        raise NotFound(
+            f"Users not found: ids {describe_ids(missing_ids)} ({describe_items(missing)});"
+            " nothing was changed",
+            indexes=missing,
+            ids=missing_ids,
+        )
+    if not actor.is_superuser:
+        protected = [index for index, id_ in enumerate(ids) if users[id_].is_superuser]
+        if protected:
+            raise Forbidden(
+                f"{ONLY_SUPERUSER_MODIFIES}: {describe_items(protected)}; nothing was changed",
+                indexes=protected,
+                ids=[ids[index] for index in protected],
+            )
+    if action != "activate" and actor.id in users:
+        index = list(ids).index(actor.id)
+        raise Conflict(
+            f"You cannot {action} yourself ({describe_items([index])}); nothing was changed",
+            indexes=[index],
+            ids=[actor.id],
+        )
+    if action == "delete":
+        await _delete_users(session=session, ids=list(users))
+        for user in users.values():
+            session.expunge(user)
+    else:
+        await session.execute(
+            update(User)
+            .where(User.id.in_(list(users)))
+            .values(is_active=action == "activate")
+            .execution_options(synchronize_session=False)
+        )
+        for user in users.values():
+            set_committed_value(user, "is_active", action == "activate")
+    await session.commit()
+    return len(users)
