@@ -166,17 +166,17 @@ async def bulk_create_contexts(
         for item in items
     ]
     try:
-        result = await session.scalars(
-            insert(Context).returning(Context, sort_by_parameter_order=True), rows
-        )
-        created = list(result.all())
+        # RETURNING order is not guaranteed, and asking SQLAlchemy to guarantee it makes SQLite
+        # insert row by row; the names are unique in the batch, so they put rows in order.
+        result = await session.scalars(insert(Context).returning(Context), rows)
+        by_name = {row.name: row for row in result.all()}
         await session.commit()
     except IntegrityError:
         await session.rollback()
         raise Conflict(
             "A context name in the batch was taken by a concurrent request; nothing was written"
         ) from None
-    return created
+    return [by_name[name] for name in names]
 
 
 def _check_unique_ids(ids: Sequence[int], *, field: str) -> None:
