@@ -133,10 +133,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"backend {args.command}: database error: {reason}", file=sys.stderr)
         return 1
     except OSError as error:
-        print(f"backend {args.command}: error: {error}", file=sys.stderr)
+        print(f"backend {args.command}: cannot reach the database: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # the promise is one line, never a traceback
+        print(f"backend {args.command}: unexpected error: {error!r}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Literal
 
 import argon2
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 """The `backend/` directory of the repository (holds `alembic.ini` and `var/`)."""
@@ -30,6 +32,18 @@ UNSAFE_KEY_MESSAGE = (
     '(python -c "import secrets; print(secrets.token_urlsafe(48))") '
     "or set ENVIRONMENT=development"
 )
+
+
+SUPPORTED_DATABASES = "use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER:PASSWORD@HOST/DB"
+
+# Synchronous spellings are accepted and mapped to the async driver the app needs.
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
 
 
 class ConfigurationError(RuntimeError):
@@ -51,6 +65,20 @@ class Settings(BaseSettings):
     ARGON2_TIME_COST: int = Field(default=argon2.DEFAULT_TIME_COST, ge=1)
     ARGON2_MEMORY_COST: int = Field(default=argon2.DEFAULT_MEMORY_COST, ge=8)
     ARGON2_PARALLELISM: int = Field(default=argon2.DEFAULT_PARALLELISM, ge=1)
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(f"not a database URL; {SUPPORTED_DATABASES}") from None
+        driver = _ASYNC_DRIVERS.get(url.drivername, url.drivername)
+        if driver not in _ASYNC_DRIVERS.values():
+            raise ValueError(
+                f"unsupported database driver {url.drivername!r}; {SUPPORTED_DATABASES}"
+            )
+        return url.set(drivername=driver).render_as_string(hide_password=False)
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Settings:
