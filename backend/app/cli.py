@@ -50,8 +50,12 @@ def _read_password() -> str:
         return password
     if not sys.stdin.isatty():
         raise CommandError(f"no password: set {ADMIN_PASSWORD_ENV} or run in a terminal")
-    password = getpass.getpass("Password: ")
-    if getpass.getpass("Password (again): ") != password:
+    try:
+        password = getpass.getpass("Password: ")
+        again = getpass.getpass("Password (again): ")
+    except EOFError:
+        raise CommandError("no password entered") from None
+    if again != password:
         raise CommandError("the passwords do not match")
     return password
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import OAuth2PasswordBearer
+from pydantic import BeforeValidator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -71,6 +72,15 @@ LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_LIMIT, description="Page size (1 to 500)")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")]
+
+
+def _blank_to_none(value: Any) -> Any:
+    # `?is_active=` (an empty value, as URL templates often send) means "no filter".
+    return None if value == "" else value
+
+
+OptionalBool = Annotated[bool | None, BeforeValidator(_blank_to_none), Query()]
+OptionalId = Annotated[int | None, BeforeValidator(_blank_to_none), Query()]
 Search = Annotated[
     str | None,
     Query(max_length=1000, pattern=r"^[^\x00]*$", description="Case-insensitive substring"),

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from app.api.deps import AdminUser, Limit, Offset, Search, SessionDep
+from app.api.deps import AdminUser, Limit, Offset, OptionalBool, OptionalId, Search, SessionDep
 from app.schemas.bulk import BulkActionResult, UsersBulkAction
 from app.schemas.common import DEFAULT_PAGE_LIMIT
 from app.schemas.context import ContextPublic, ContextsPublic
@@ -35,8 +35,8 @@ async def list_users(
     limit: Limit = DEFAULT_PAGE_LIMIT,
     offset: Offset = 0,
     search: Search = None,
-    is_active: bool | None = None,
-    is_staff: bool | None = None,
+    is_active: OptionalBool = None,
+    is_staff: OptionalBool = None,
 ) -> UsersPublic:
     """Users ordered by id; `search` matches part of the username or email, ignoring case."""
     page = await service.list_users(
@@ -113,11 +113,11 @@ async def delete_user(user_id: int, session: SessionDep, admin: AdminUser) -> No
 async def list_all_contexts(
     session: SessionDep,
     admin: AdminUser,
-    owner_id: int | None = None,
+    owner_id: OptionalId = None,
     limit: Limit = DEFAULT_PAGE_LIMIT,
     offset: Offset = 0,
     search: Search = None,
-    is_active: bool | None = None,
+    is_active: OptionalBool = None,
 ) -> ContextsPublic:
     """Every user's contexts ordered by id, optionally only one owner's."""
     page = await contexts_service.list_contexts(

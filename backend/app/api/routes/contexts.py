@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from app.api.deps import CurrentUser, Limit, Offset, Search, SessionDep
+from app.api.deps import CurrentUser, Limit, Offset, OptionalBool, Search, SessionDep
 from app.schemas.bulk import (
     BulkDeleted,
     ContextsBulkCreate,
@@ -33,7 +33,7 @@ async def list_contexts(
     limit: Limit = DEFAULT_PAGE_LIMIT,
     offset: Offset = 0,
     search: Search = None,
-    is_active: bool | None = None,
+    is_active: OptionalBool = None,
 ) -> ContextsPublic:
     """Your contexts ordered by id; `search` matches part of the name, ignoring case."""
     page = await service.list_contexts(
