@@ -3,19 +3,20 @@
 # No `from __future__ import annotations` here: FastAPI reads the overrides' signatures at run
 # time, and their Depends() refer to closures that string annotations could not resolve.
 
-import functools
+import asyncio
 import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fastsuite.isolation import IsolationScope
 
 __all__ = [
     "OVERRIDE_LEAK",
+    "TakingTurns",
     "build_app",
     "changed_overrides",
     "overrides_restored",
@@ -48,40 +49,36 @@ def build_app(target: Any, where: str) -> FastAPI:
     return app
 
 
-def session_override(
-    dependency: Callable[..., Any],
-    scope: IsolationScope,
-    app_sessionmaker: async_sessionmaker[Any] | None,
-) -> Callable[..., Any]:
-    """The override that serves the app's session dependency from the test's transaction.
+class TakingTurns:
+    """ASGI wrapper: the app's HTTP requests take turns, one at a time.
 
-    When the app's session factory is known (and already redirected to the test's connection),
-    the app's own dependency still runs, so whatever it does around the session (commit at the
-    end of the request, say) is tested too; otherwise the test's own sessions stand in for it.
-    Either way requests take the test's request lock, so concurrent requests take turns.
+    A test's sessions share one connection, where their SAVEPOINTs must nest; requests sent
+    concurrently (asyncio.gather) would interleave them. Waiting for the previous request
+    (its background tasks included) keeps them nested, so such a test works.
     """
 
-    async def hold_request_lock() -> AsyncIterator[None]:
-        async with scope.request_lock:
-            yield
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock: asyncio.Lock | None = None
 
-    if app_sessionmaker is not None:
-        # A partial is a different dependency key, so the override does not resolve to itself.
-        original = functools.partial(dependency)
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.lock is None or scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        async with self.lock:
+            await self.app(scope, receive, send)
 
-        async def through_app_dependency(
-            _turn: Annotated[None, Depends(hold_request_lock)],
-            session: Annotated[Any, Depends(original)],
-        ) -> AsyncIterator[Any]:
-            yield session
 
-        return through_app_dependency
+def session_override(scope: IsolationScope) -> Callable[[], AsyncIterator[AsyncSession]]:
+    """What serves the app's session dependency when the app's session factory is unknown.
 
+    With `fastsuite_sessionmaker` set no override is needed: the app's own dependency opens
+    its session from the factory, redirected into the test's transaction, so whatever the
+    dependency does around the session (a commit at the end of the request) is tested too.
+    """
     sessions = scope.sessionmaker()
 
-    async def serve_test_session(
-        _turn: Annotated[None, Depends(hold_request_lock)],
-    ) -> AsyncIterator[AsyncSession]:
+    async def serve_test_session() -> AsyncIterator[AsyncSession]:
         async with sessions() as session:
             yield session
 

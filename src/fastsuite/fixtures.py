@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from fastsuite import background, factories, queries, savepoints
 from fastsuite.client import (
     OVERRIDE_LEAK,
+    TakingTurns,
     build_app,
     changed_overrides,
     overrides_restored,
@@ -175,20 +177,27 @@ async def _sessions_in(
             restore()
 
 
+@dataclass(frozen=True)
+class _LiveApp:
+    transport: httpx.ASGITransport
+    turns: TakingTurns
+
+
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def _fastsuite_lifespan(
     _fastsuite_app: FastAPI,
     db_engine: AsyncEngine,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
-) -> AsyncIterator[httpx.ASGITransport]:
-    """Run the app's lifespan once per process; the transport serves the app with its state."""
+) -> AsyncIterator[_LiveApp]:
+    """Run the app's lifespan once per process; serve the app, with its state, to clients."""
     restore = None
     if _fastsuite_app_sessionmaker is not None:
         # What the lifespan does with the database goes to the test database.
         restore = redirect_sessionmaker(_fastsuite_app_sessionmaker, committing_scope(db_engine))
     try:
         async with LifespanManager(_fastsuite_app) as manager:
-            yield httpx.ASGITransport(app=manager.app)
+            turns = TakingTurns(manager.app)
+            yield _LiveApp(httpx.ASGITransport(app=turns), turns)
     finally:
         if restore is not None:
             restore()
@@ -300,7 +309,7 @@ async def client(
     app: FastAPI,
     db_session: AsyncSession,
     _fastsuite_transaction: IsolationScope,
-    _fastsuite_lifespan: httpx.ASGITransport,
+    _fastsuite_lifespan: _LiveApp,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
     _fastsuite_session_dependency: Callable[..., Any],
 ) -> AsyncIterator[httpx.AsyncClient]:
@@ -308,23 +317,27 @@ async def client(
 
     The app's lifespan has run (once per process); its session dependency, and its own
     session factory when fastsuite_sessionmaker is set, serve this test's transaction.
-    Dependency overrides made during the test are undone after it. Costs little more than
-    db_session: the app and its lifespan are shared by the whole process.
+    Dependency overrides made during the test are undone after it. Concurrent requests take
+    turns. Costs little more than db_session: the app and its lifespan are shared by the process.
     """
     with overrides_restored(app):
-        app.dependency_overrides[_fastsuite_session_dependency] = session_override(
-            _fastsuite_session_dependency, _fastsuite_transaction, _fastsuite_app_sessionmaker
-        )
-        async with httpx.AsyncClient(
-            transport=_fastsuite_lifespan, base_url="http://test"
-        ) as http_client:
-            yield http_client
+        if _fastsuite_app_sessionmaker is None:
+            override = session_override(_fastsuite_transaction)
+            app.dependency_overrides[_fastsuite_session_dependency] = override
+        _fastsuite_lifespan.turns.lock = _fastsuite_transaction.request_lock
+        try:
+            async with httpx.AsyncClient(
+                transport=_fastsuite_lifespan.transport, base_url="http://test"
+            ) as http_client:
+                yield http_client
+        finally:
+            _fastsuite_lifespan.turns.lock = None
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def client_factory(
     client: httpx.AsyncClient,
-    _fastsuite_lifespan: httpx.ASGITransport,
+    _fastsuite_lifespan: _LiveApp,
 ) -> AsyncIterator[Callable[..., httpx.AsyncClient]]:
     """Function scope. `client_factory(headers=...)` makes more clients like `client`.
 
@@ -335,7 +348,7 @@ async def client_factory(
 
     def make(**options: Any) -> httpx.AsyncClient:
         options.setdefault("base_url", client.base_url)
-        made.append(httpx.AsyncClient(transport=_fastsuite_lifespan, **options))
+        made.append(httpx.AsyncClient(transport=_fastsuite_lifespan.transport, **options))
         return made[-1]
 
     yield make
