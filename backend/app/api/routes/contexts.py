@@ -16,6 +16,7 @@ from app.schemas.bulk import (
 )
 from app.schemas.common import DEFAULT_PAGE_LIMIT
 from app.schemas.context import ContextCreate, ContextPublic, ContextsPublic, ContextUpdate
+from app.services import context_bulk
 from app.services import contexts as service
 
 Responses = dict[int | str, dict[str, Any]]
@@ -72,7 +73,7 @@ async def bulk_create_contexts(
     body: ContextsBulkCreate, session: SessionDep, user: CurrentUser
 ) -> ContextsBulkPublic:
     """Create 1 to 1000 contexts, all or none; the result is in request order."""
-    created = await service.bulk_create_contexts(session=session, owner=user, items=body.items)
+    created = await context_bulk.bulk_create_contexts(session=session, owner=user, items=body.items)
     return ContextsBulkPublic(items=[ContextPublic.model_validate(row) for row in created])
 
 
@@ -87,7 +88,7 @@ async def bulk_update_contexts(
     body: ContextsBulkUpdate, session: SessionDep, user: CurrentUser
 ) -> ContextsBulkPublic:
     """Partially update 1 to 1000 contexts, all or none; the result is in request order."""
-    updated = await service.bulk_update_contexts(session=session, owner=user, items=body.items)
+    updated = await context_bulk.bulk_update_contexts(session=session, owner=user, items=body.items)
     return ContextsBulkPublic(items=[ContextPublic.model_validate(row) for row in updated])
 
 
@@ -96,7 +97,7 @@ async def bulk_delete_contexts(
     body: ContextsBulkDelete, session: SessionDep, user: CurrentUser
 ) -> BulkDeleted:
     """Delete 1 to 1000 contexts, all or none."""
-    deleted = await service.bulk_delete_contexts(session=session, owner=user, ids=body.ids)
+    deleted = await context_bulk.bulk_delete_contexts(session=session, owner=user, ids=body.ids)
     return BulkDeleted(deleted=deleted)
 
 
