@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import unicodedata
-import unicodedata
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
@@ -29,8 +28,6 @@ _LOGIN_RESPONSES: dict[int | str, dict[str, str]] = {
 async def _login(
     *, session: SessionDep, throttle: LoginThrottle, username: str, password: str
 ) -> Token:
-    # Throttle the name as it is looked up: other Unicode spellings are the same username.
-    username = unicodedata.normalize("NFC", username)
     # Usernames are stored NFC-normalised: another spelling of the same name is the same user,
     # so it shares the same failure count. Case is kept: "Bob" and "bob" are different users.
     username = unicodedata.normalize("NFC", username)
