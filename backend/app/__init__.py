@@ -1,0 +1,1 @@
+"""The reference FastAPI backend: `app.main:create_app`, the `backend` command in `app.cli`."""

@@ -94,7 +94,9 @@ def create_engine_for_url(
 @cache
 def get_engine() -> AsyncEngine:
     """The application's engine for `DATABASE_URL`, created on first call."""
-    return create_engine_for_url(get_settings().DATABASE_URL, pool_pre_ping=True)
+    url = make_url(get_settings().DATABASE_URL)
+    # A server can drop idle connections; a SQLite file cannot, so it skips the ping.
+    return create_engine_for_url(url, pool_pre_ping=url.get_backend_name() != "sqlite")
 
 
 @cache
