@@ -7,9 +7,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.middleware import INTERNAL_ERROR_DETAIL
 from app.services.errors import Conflict, Forbidden, InvalidItems, NotFound, ServiceError
@@ -74,6 +76,18 @@ async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _http_error(request: Request, exc: Exception) -> Any:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == status.HTTP_400_BAD_REQUEST and isinstance(exc.__cause__, RecursionError):
+        # FastAPI answers a body too deep for the JSON parser with a bare 400; it is invalid
+        # JSON input like any other, so it gets the same 422 shape, naming the body.
+        error = {"type": "json_too_deep", "loc": ["body"], "msg": "JSON body nests too deeply"}
+        return JSONResponse(
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": [error]}
+        )
+    return await http_exception_handler(request, exc)
+
+
 async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         status_code=status.HTTP_500_INTERNAL_SERVER_ERROR, content={"detail": INTERNAL_ERROR_DETAIL}
@@ -81,6 +95,7 @@ async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_exception_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(InvalidItems, _invalid_items)
     app.add_exception_handler(ServiceError, _service_error)

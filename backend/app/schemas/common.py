@@ -35,8 +35,19 @@ def no_nul(value: str) -> str:
     return value
 
 
+def no_lone_surrogates(value: str) -> str:
+    """Refuse what JSON's `\\ud800` escapes can smuggle in: text no database can store."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise PydanticCustomError(
+            "string_unicode", "String must not contain lone surrogate code points"
+        ) from None
+    return value
+
+
 def _normalise_name(value: str) -> str:
-    value = unicodedata.normalize("NFC", value.strip())
+    value = unicodedata.normalize("NFC", no_lone_surrogates(value).strip())
     if not value:
         raise PydanticCustomError(
             "string_too_short", "Name must have at least 1 character besides whitespace"
@@ -75,14 +86,17 @@ def _check_json_value(value: Any, *, depth: int) -> None:
         for key, item in value.items():
             if "\x00" in key:
                 raise PydanticCustomError("string_nul", "JSON keys must not contain NUL characters")
+            no_lone_surrogates(key)
             _check_json_value(item, depth=depth + 1)
     elif isinstance(value, list):
         for item in value:
             _check_json_value(item, depth=depth + 1)
     elif isinstance(value, float) and not math.isfinite(value):
         raise PydanticCustomError("json_number", "JSON numbers must be finite")
-    elif isinstance(value, str) and "\x00" in value:
-        raise PydanticCustomError("string_nul", "JSON strings must not contain NUL characters")
+    elif isinstance(value, str):
+        if "\x00" in value:
+            raise PydanticCustomError("string_nul", "JSON strings must not contain NUL characters")
+        no_lone_surrogates(value)
 
 
 JsonObject = Annotated[dict[str, Any], AfterValidator(_check_json_object)]
