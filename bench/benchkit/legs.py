@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import glob
 import os
+import shlex
 import shutil
 import subprocess
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,8 +115,33 @@ LEGS: dict[str, Leg] = {
     ]
 }
 
+
+def _root_plugin_args() -> tuple[str, ...]:
+    """The root config's plugin loading (autoload off, the listed `-p` plugins), fastsuite aside.
+
+    The floor must load what the fastsuite leg loads except the fastsuite plugin itself; reading
+    the list from the root pyproject.toml keeps the two in step when the project changes it.
+    """
+    try:
+        ini = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return ()
+    addopts = ini.get("addopts", [])
+    args = shlex.split(addopts) if isinstance(addopts, str) else list(addopts)
+    out: list[str] = []
+    for i, arg in enumerate(args):
+        if arg == "--disable-plugin-autoload":
+            out.append(arg)
+        elif arg == "-p" and i + 1 < len(args):
+            name = args[i + 1]
+            blocked = name.startswith("no:") or f"no:{name}" in COMMON_ARGS
+            if name != "fastsuite" and not blocked:
+                out += ["-p", name]
+    return tuple(out)
+
+
 # Time to first result is compared with a bare async test importing the same stack, in the same
-# root environment, without the fastsuite plugin or the root conftest.
+# root environment and with the same plugins, without the fastsuite plugin or the root conftest.
 FLOOR_STACK = Leg(
     "floor-stack",
     "floor: bare async test importing the same stack",
@@ -125,6 +152,7 @@ FLOOR_STACK = Leg(
         "bench/workloads/floor_stack/pytest.ini",
         "--rootdir",
         "bench/workloads/floor_stack",
+        *_root_plugin_args(),
         "-p",
         "no:fastsuite",
         "bench/workloads/floor_stack/test_bare_stack.py",
