@@ -68,9 +68,17 @@ class Runner:
             return
         sample, tail = run_pytest(leg, n, experiment=experiment, round_=round_, extra=extra)
         if not sample.ok:
-            self.fail(
-                leg.name, experiment, n, f"exit {sample.returncode}, {sample.passed} passed", tail
+            # Once more before dropping the leg (the work tree may have been mid-change); the
+            # failed attempt stays in the report either way.
+            reason = f"exit {sample.returncode}, {sample.passed} passed"
+            self.failures.append(
+                {"leg": leg.name, "experiment": experiment, "n": n, "reason": reason + " (retried)"}
             )
+            log(f"  !! {leg.name} failed ({experiment}, N={n}): {reason}; retrying once\n{tail}")
+            sample, tail = run_pytest(leg, n, experiment=experiment, round_=round_, extra=extra)
+        if not sample.ok:
+            reason = f"exit {sample.returncode}, {sample.passed} passed"
+            self.fail(leg.name, experiment, n, reason, tail)
             return
         self.samples.append(sample)
         with self.log.open("a") as fh:
@@ -289,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         "xdist": stats.xdist_summary(runner.samples, cfg["xdist_n"], XDIST_WORKERS),
         "micro": micro,
         "failures": [{k: v for k, v in f.items() if k != "output_tail"} for f in runner.failures],
+        "dropped": sorted(runner.broken),
         "elapsed_s": round(time.perf_counter() - started, 1),
         "samples": [s.to_json() for s in runner.samples],
     }
@@ -302,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"no plot ({exc}); run through `uv run --project bench/peers/tools` for matplotlib")
     log(f"done in {summary['elapsed_s']:.0f} s: {args.results / 'results.md'}")
     print(render(summary))
-    return 1 if runner.failures else 0
+    return 1 if runner.broken else 0
 
 
 if __name__ == "__main__":

@@ -161,7 +161,7 @@ def render(summary: dict[str, Any]) -> str:
             ratio = {"median": v["ratio_to_sync"], "min": v["ratio_min"], "max": v["ratio_max"]}
             lines.append(f"| {name} | {_fmt(us, 0)} | {_fmt(ratio)} |")
     if summary.get("failures"):
-        lines += ["", "## Legs that did not run", ""]
+        lines += ["", "## Failed runs (a leg is dropped when its retry fails too)", ""]
         for f in summary["failures"]:
             lines.append(f"- **{f['leg']}** ({f['experiment']}, N={f['n']}): {f['reason']}")
     lines += ["", "## Versions", "", "| environment | versions |", "| --- | --- |"]
