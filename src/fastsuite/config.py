@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -180,6 +181,16 @@ def import_from_string(
             f"fastsuite: {where}: cannot import module {module_name!r} ({error}). "
             f"Check the spelling, and that the module is importable from the rootdir "
             f"(pytest's `pythonpath` ini key can add a source folder)."
+        ) from error
+    except Exception as error:
+        # The module was found but raised while importing (a NameError in the app, say): without
+        # this, pytest_configure reports an INTERNALERROR that names neither the key nor the value.
+        where_raised = traceback.extract_tb(error.__traceback__)[-1]
+        raise pytest.UsageError(
+            f"fastsuite: {where}: importing module {module_name!r} raised "
+            f"{type(error).__name__}: {error} "
+            f"(at {where_raised.filename}:{where_raised.lineno}). Fix the module, or point "
+            f"{spec_named(name).ini} at another one."
         ) from error
     for part in attr_path.split("."):
         try:
