@@ -1,0 +1,29 @@
+"""The harness's own suite: each test copies a tiny project and runs pytest on it (pytester).
+
+The projects live in examples/<name>/, each with its own pytest.ini, so the inner runs never
+read this repository's configuration; they are not collected by the outer run.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+collect_ignore = ["examples"]
+
+
+@pytest.fixture(autouse=True)
+def _no_fastsuite_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An outer run configured through FASTSUITE_* (a PostgreSQL URL, say) must not configure
+    # the inner projects: each test sets the variables it is about.
+    for name in list(os.environ):
+        if name.startswith("FASTSUITE_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def items_project(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A project with the items app (examples/items_app), its factories and its pytest.ini."""
+    pytester.copy_example("items_app")
+    return pytester
