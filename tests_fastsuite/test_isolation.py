@@ -32,16 +32,71 @@ async def test_test_commit_is_seen_by_the_app(client, db_session):
     assert await db_session.scalar(select(func.count()).select_from(AuditEntry)) == 0
 """
 
+SESSIONMAKER_COMMITS = """
+from sqlalchemy import func, select
+from items_app import Owner, SessionLocal
+
+
+async def test_app_sessionmaker_commit_is_seen_by_the_test(db_session):
+    db_session.add(Owner(name="from-test"))
+    await db_session.flush()
+    async with SessionLocal() as session:  # as a CLI command or a worker of the app would
+        assert await session.scalar(select(Owner.name)) == "from-test"
+        session.add(Owner(name="from-sessionmaker"))
+        await session.commit()
+    names = (await db_session.scalars(select(Owner.name).order_by(Owner.id))).all()
+    assert names == ["from-test", "from-sessionmaker"]
+"""
+
 
 @pytest.mark.parametrize("driver", ["loop", "aiosqlite"])
-@pytest.mark.parametrize("order", ["app-first", "test-first"])
+@pytest.mark.parametrize("order", ["forward", "reverse"])
 def test_commits_are_rolled_back_after_each_test_in_either_order(items_project, driver, order):
-    items_project.makepyfile(test_app_commits=APP_COMMITS, test_test_commits=TEST_COMMITS)
-    files = ["test_app_commits.py", "test_test_commits.py"]
-    if order == "test-first":
+    # Each test asserts that the database holds exactly what it wrote, so whichever runs
+    # second fails if what the first committed (itself, through the app, or through the app's
+    # own sessionmaker) survived it.
+    items_project.makepyfile(
+        test_app_commits=APP_COMMITS,
+        test_test_commits=TEST_COMMITS,
+        test_sessionmaker_commits=SESSIONMAKER_COMMITS,
+    )
+    files = ["test_app_commits.py", "test_test_commits.py", "test_sessionmaker_commits.py"]
+    if order == "reverse":
         files.reverse()
 
     result = items_project.runpytest("-v", f"--fastsuite-sqlite-driver={driver}", *files)
 
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines([f"  sqlite_driver: {driver} (option)", f"{files[0]}::* PASSED*"])
+
+
+SQLITE_STRICTNESS = """
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from items_app import Item
+
+
+async def test_orphan_insert_fails(db_session):
+    db_session.add(Item(name="orphan", owner_id=999))
+    with pytest.raises(IntegrityError, match="FOREIGN KEY constraint failed"):
+        await db_session.flush()
+
+
+async def test_like_is_case_sensitive(db_session):
+    db_session.add(Item(name="Apple"))
+    await db_session.flush()
+    assert (await db_session.scalars(select(Item.name).where(Item.name.like("apple%")))).all() == []
+    assert (await db_session.scalars(select(Item.name).where(Item.name.like("App%")))).all() == [
+        "Apple"
+    ]
+"""
+
+
+@pytest.mark.parametrize("driver", ["loop", "aiosqlite"])
+def test_sqlite_enforces_foreign_keys_and_case_sensitive_like(items_project, driver):
+    items_project.makepyfile(test_sqlite_strictness=SQLITE_STRICTNESS)
+
+    result = items_project.runpytest(f"--fastsuite-sqlite-driver={driver}")
+
+    result.assert_outcomes(passed=2)
