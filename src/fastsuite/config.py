@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 __all__ = [
     "DEFAULT_DB_URL",
@@ -24,6 +26,9 @@ __all__ = [
 DEFAULT_DB_URL = "sqlite://"
 SCHEMA_SOURCES = ("metadata", "migrations")
 SQLITE_DRIVERS = ("loop", "aiosqlite")
+FLAG_VALUES = ("true", "false")
+# Other ways people spell a true/false setting in the environment or an ini file.
+_FLAG_SPELLINGS = {"1": "true", "yes": "true", "on": "true", "0": "false", "no": "false"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,8 @@ class SettingSpec:
     option: str | None = None
     env: str | None = None
     choices: tuple[str, ...] | None = None
+    # A flag's option takes no value (its presence means "true"); env and ini say true or false.
+    flag: bool = False
 
     @property
     def ini(self) -> str:
@@ -81,6 +88,26 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         option="--fastsuite-alembic-config",
         env="FASTSUITE_ALEMBIC_CONFIG",
     ),
+    SettingSpec(
+        "drift_checks",
+        "add the migration drift checks to the run (single head, upgrade, models match "
+        "migrations, downgrades), on a scratch database",
+        default="false",
+        option="--fastsuite-drift",
+        env="FASTSUITE_DRIFT_CHECKS",
+        choices=FLAG_VALUES,
+        flag=True,
+    ),
+    SettingSpec(
+        "allow_non_test_db",
+        "let the harness use a database server whose database name lacks 'test' (it refuses "
+        "by default, so a test run cannot touch a production database)",
+        default="false",
+        option="--fastsuite-allow-non-test-db",
+        env="FASTSUITE_ALLOW_NON_TEST_DB",
+        choices=FLAG_VALUES,
+        flag=True,
+    ),
 )
 
 
@@ -92,13 +119,24 @@ class Setting:
     source: str
 
     def describe(self, spec: SettingSpec) -> str:
+        value = _shown(spec, self.value)
         if self.source == "option":
-            return f"{spec.option}={self.value}"
+            return f"{spec.option}" if spec.flag else f"{spec.option}={value}"
         if self.source == "env":
-            return f"{spec.env}={self.value} (environment)"
+            return f"{spec.env}={value} (environment)"
         if self.source == "ini":
-            return f"{spec.ini} = {self.value} (ini)"
-        return f"{spec.ini} = {self.value} (default)"
+            return f"{spec.ini} = {value} (ini)"
+        return f"{spec.ini} = {value} (default)"
+
+
+def _shown(spec: SettingSpec, value: str | None) -> str | None:
+    """The value as messages may show it: a database URL's password hidden."""
+    if spec.name != "db_url" or value is None:
+        return value
+    try:
+        return make_url(value).render_as_string(hide_password=True)
+    except ArgumentError:
+        return value
 
 
 @dataclass(frozen=True)
@@ -112,6 +150,10 @@ class Settings:
 
     def describe(self, name: str) -> str:
         return self.values[name].describe(spec_named(name))
+
+    def flag(self, name: str) -> bool:
+        """The value of a true/false setting."""
+        return self[name] == "true"
 
     @property
     def configured(self) -> bool:
@@ -130,7 +172,11 @@ def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("fastsuite", "fastsuite: FastAPI + SQLAlchemy test harness")
     for spec in SETTING_SPECS:
         parser.addini(spec.ini, spec.help, type="string", default=None)
-        if spec.option:
+        if spec.option and spec.flag:
+            group.addoption(
+                spec.option, dest=spec.ini, action="store_const", const="true", help=spec.help
+            )
+        elif spec.option:
             group.addoption(spec.option, dest=spec.ini, default=None, help=spec.help)
 
 
@@ -139,6 +185,9 @@ def resolve_settings(config: pytest.Config) -> Settings:
     values: dict[str, Setting] = {}
     for spec in SETTING_SPECS:
         setting = _resolve_one(config, spec)
+        if spec.flag and setting.value is not None:
+            spelled = setting.value.strip().lower()
+            setting = Setting(_FLAG_SPELLINGS.get(spelled, spelled), setting.source)
         if spec.choices and setting.value not in spec.choices:
             raise pytest.UsageError(
                 f"fastsuite: {setting.describe(spec)} is not valid; "
