@@ -14,7 +14,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from fastsuite import background, factories, queries, savepoints
+from fastsuite import background, factories, provision, queries, savepoints
 from fastsuite.client import (
     OVERRIDE_LEAK,
     TakingTurns,
@@ -32,9 +32,8 @@ from fastsuite.isolation import (
     redirect_sessionmaker,
 )
 from fastsuite.markers import db_marker_options
-from fastsuite.provision import create_test_engine
 from fastsuite.queries import QueryLog
-from fastsuite.schema import build_schema, is_metadata_source, metadata_of
+from fastsuite.schema import is_metadata_source, metadata_of
 
 __all__ = [
     "app",
@@ -87,25 +86,21 @@ async def db_engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine
     """Session scope. The AsyncEngine of this process's test database, schema built.
 
     Built once per test process (per xdist worker): in-memory SQLite by default, on one
-    connection shared by every session of the process. Costs the schema build, once.
+    connection shared by every session of the process; on PostgreSQL, a database of the
+    process's own, copied from the run's template. Schema from the models (create_all) or
+    from the migrations (fastsuite_schema). Costs the schema build (or the copy), once.
     """
-    settings = _settings(request)
-    metadata_target = import_from_string(
-        settings, "metadata", "a SQLAlchemy MetaData or declarative base", is_metadata_source
-    )
-    engine = create_test_engine(
-        settings["db_url"] or "", sqlite_driver=settings["sqlite_driver"] or "loop"
-    )
+    database = await provision.open_process_database(request.config)
+    engine = database.engine
     savepoints.keep_committed_work_of_nested_sessions(engine)
     log = QueryLog(engine.sync_engine)
     queries._set_active_log(log)
     request.config.stash[_query_log_key] = log
     try:
-        await build_schema(engine, metadata_of(metadata_target))
         yield engine
     finally:
         queries._set_active_log(None)
-        await engine.dispose()
+        await database.close()
 
 
 _query_log_key = pytest.StashKey[QueryLog]()

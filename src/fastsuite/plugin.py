@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Generator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 
-from fastsuite import fixtures
+from fastsuite import fixtures, provision
 from fastsuite.config import (
     SETTING_SPECS,
     Settings,
@@ -47,6 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if str(config.rootpath) not in sys.path:
             sys.path.insert(0, str(config.rootpath))
         _check_imports(settings)
+        provision.prepare_run(config)
     config.pluginmanager.register(fixtures, "fastsuite.fixtures")
     for line in MARKERS:
         config.addinivalue_line("markers", line)
@@ -76,6 +78,22 @@ def _check_imports(settings: Settings) -> None:
     )
     if settings["sessionmaker"] is not None:
         fixtures._app_sessionmaker(settings)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Once per run, before xdist starts its workers (its own hook runs last): e.g. build the
+    # PostgreSQL template database that each worker copies.
+    provision.start_run(session.config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: tell a worker what the run's provisioning made (its template database)."""
+    node.workerinput.update(provision.worker_input(node.config))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    provision.finish_run(session.config)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

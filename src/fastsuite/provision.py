@@ -1,23 +1,58 @@
-"""Provisioning the test database: one engine per test process, dispatched on the backend's name.
+"""Provisioning the test databases, dispatched on the database backend's name.
 
 A generic default plus per-backend overrides, as SQLAlchemy's own testing provision module does,
-so adding a backend does not touch the fixtures that call these functions.
+so adding a backend does not touch the fixtures and hooks that call these functions.
+
+A run goes through three steps. `prepare_run` (pytest_configure) checks the settings without
+touching a database. `start_run` (pytest_sessionstart, in the controller when xdist runs) does
+what is done once per run, such as a PostgreSQL template database; what the workers need of it
+travels to them in `worker_input`. Each test process then opens its own database with
+`open_process_database` (the db_engine fixture), and `finish_run` removes what the run made.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+import importlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
 
+import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from fastsuite import sqlite_loop
+from fastsuite.config import Settings, import_from_string, settings_key
+from fastsuite.migrations import AlembicSetup, load_alembic_setup
+from fastsuite.preflight import check_database_url
+from fastsuite.schema import SchemaSource, is_metadata_source, metadata_of
 
-__all__ = ["Provisioned", "create_test_engine", "describe_url"]
+__all__ = [
+    "ProcessDatabase",
+    "Provisioned",
+    "Provisioner",
+    "RunState",
+    "create_test_engine",
+    "describe_url",
+    "finish_run",
+    "open_process_database",
+    "prepare_run",
+    "run_state",
+    "start_run",
+    "worker_input",
+]
+
+RUN_NOT_STARTED = (
+    "fastsuite: this process has no test database, because the run's provisioning did not run "
+    "(pytest_sessionstart). Was the fastsuite plugin disabled in the xdist controller?"
+)
+_WORKER_INPUT_KEY = "fastsuite_run"
+# Backends whose provisioning lives in a module of its own, imported only when used.
+_BACKEND_MODULES = {"postgresql": "fastsuite.provision_postgresql"}
 
 
 @dataclass(frozen=True)
@@ -28,7 +63,52 @@ class Provisioned:
     drop: Callable[[], Any] | None = None
 
 
+@dataclass(frozen=True)
+class ProcessDatabase:
+    """This test process's database, schema built, and how to let go of it."""
+
+    engine: AsyncEngine
+    close: Callable[[], Awaitable[None]]
+
+
+class Provisioner(Protocol):
+    """How one database backend gives a run its test databases."""
+
+    def start_run(self, *, workers: bool) -> dict[str, str]:
+        """Do the once-per-run work (raising pytest.UsageError on bad input, having undone
+        it); return what each test process needs of it."""
+        ...
+
+    def finish_run(self) -> None:
+        """Remove what the run created."""
+        ...
+
+    async def open_process_database(
+        self, shared: Mapping[str, str], worker: str
+    ) -> ProcessDatabase: ...
+
+    def scratch_database(
+        self, shared: Mapping[str, str], worker: str
+    ) -> AbstractAsyncContextManager[AsyncEngine]:
+        """An empty database of the same backend, removed afterwards (the drift checks')."""
+        ...
+
+
+@dataclass
+class RunState:
+    """The run's provisioning, as this process sees it."""
+
+    provisioner: Provisioner
+    schema: SchemaSource
+    alembic: AlembicSetup | None
+    worker: str
+    shared: dict[str, str] | None = None
+    started: bool = field(default=False)
+
+
+_run_key = pytest.StashKey[RunState]()
 _creators: dict[str, Callable[[URL, str], AsyncEngine]] = {}
+_provisioners: dict[str, Callable[[URL, Settings, SchemaSource], Provisioner]] = {}
 
 
 def _provides(backend: str) -> Callable[[Callable[[URL, str], AsyncEngine]], Any]:
@@ -39,10 +119,27 @@ def _provides(backend: str) -> Callable[[Callable[[URL, str], AsyncEngine]], Any
     return register
 
 
+def _provisions(
+    backend: str,
+) -> Callable[[Callable[[URL, Settings, SchemaSource], Provisioner]], Any]:
+    def register(factory: Callable[[URL, Settings, SchemaSource], Provisioner]) -> Any:
+        _provisioners[backend] = factory
+        return factory
+
+    return register
+
+
+def _load_backend(url: URL) -> str:
+    backend = url.get_backend_name()
+    if backend in _BACKEND_MODULES:
+        importlib.import_module(_BACKEND_MODULES[backend])
+    return backend
+
+
 def create_test_engine(url: str | URL, *, sqlite_driver: str = "loop") -> AsyncEngine:
     """Build the engine for the test database at `url` (in-memory SQLite for `sqlite://`)."""
     parsed = make_url(url)
-    creator = _creators.get(parsed.get_backend_name(), _generic_engine)
+    creator = _creators.get(_load_backend(parsed), _generic_engine)
     return creator(parsed, sqlite_driver)
 
 
@@ -52,6 +149,112 @@ def describe_url(url: str | URL) -> str:
     if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
         return "sqlite in-memory"
     return parsed.render_as_string(hide_password=True)
+
+
+def prepare_run(config: pytest.Config) -> None:
+    """Check the database settings (no database touched) and choose the backend's provisioner."""
+    settings = config.stash[settings_key]
+    url = check_database_url(settings)
+    alembic = None
+    if settings["schema"] == "migrations" or settings.flag("drift_checks"):
+        alembic = load_alembic_setup(settings, Path(config.rootpath))
+    metadata = metadata_of(
+        import_from_string(
+            settings, "metadata", "a SQLAlchemy MetaData or declarative base", is_metadata_source
+        )
+    )
+    schema = SchemaSource(metadata, alembic if settings["schema"] == "migrations" else None)
+    factory = _provisioners.get(_load_backend(url), DefaultProvisioner)
+    worker = getattr(config, "workerinput", {}).get("workerid", "main")
+    config.stash[_run_key] = RunState(factory(url, settings, schema), schema, alembic, worker)
+
+
+def run_state(config: pytest.Config) -> RunState | None:
+    return config.stash.get(_run_key, None)
+
+
+def start_run(config: pytest.Config) -> None:
+    """Once per run: in the xdist controller, or in the only process of a serial run."""
+    state = run_state(config)
+    if state is None or config.option.collectonly:
+        return
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        state.shared = dict(workerinput.get(_WORKER_INPUT_KEY, {}))
+        return
+    workers = config.pluginmanager.has_plugin("dsession")  # xdist's controller is running
+    state.shared = state.provisioner.start_run(workers=workers)
+    state.started = True
+
+
+def worker_input(config: pytest.Config) -> dict[str, Any]:
+    """What an xdist worker needs of the run's provisioning (pytest_configure_node)."""
+    state = run_state(config)
+    if state is None or state.shared is None:
+        return {}
+    return {_WORKER_INPUT_KEY: state.shared}
+
+
+def finish_run(config: pytest.Config) -> None:
+    state = run_state(config)
+    if state is not None and state.started:
+        state.started = False
+        state.provisioner.finish_run()
+
+
+async def open_process_database(config: pytest.Config) -> ProcessDatabase:
+    """This process's test database, schema built (for the db_engine fixture)."""
+    state = config.stash[_run_key]
+    if state.shared is None:
+        raise RuntimeError(RUN_NOT_STARTED)
+    return await state.provisioner.open_process_database(state.shared, state.worker)
+
+
+def scratch_database(config: pytest.Config) -> AbstractAsyncContextManager[AsyncEngine]:
+    """An empty database for checks that must not touch the test database."""
+    state = config.stash[_run_key]
+    return state.provisioner.scratch_database(state.shared or {}, state.worker)
+
+
+class DefaultProvisioner:
+    """The URL's database is the test database; in-memory SQLite gives each process its own.
+
+    Nothing to do once per run, and nothing to remove: the schema is built when the process
+    opens its database.
+    """
+
+    def __init__(self, url: URL, settings: Settings, schema: SchemaSource) -> None:
+        self.url = url
+        self.sqlite_driver = settings["sqlite_driver"] or "loop"
+        self.schema = schema
+
+    def start_run(self, *, workers: bool) -> dict[str, str]:
+        return {}
+
+    def finish_run(self) -> None:
+        return None
+
+    async def open_process_database(
+        self, shared: Mapping[str, str], worker: str
+    ) -> ProcessDatabase:
+        engine = create_test_engine(self.url, sqlite_driver=self.sqlite_driver)
+        try:
+            await self.schema.build(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
+        return ProcessDatabase(engine, engine.dispose)
+
+    @asynccontextmanager
+    async def scratch_database(
+        self, shared: Mapping[str, str], worker: str
+    ) -> AsyncIterator[AsyncEngine]:
+        # Always a new in-memory database, even when the tests run on a SQLite file.
+        engine = create_test_engine("sqlite://", sqlite_driver=self.sqlite_driver)
+        try:
+            yield engine
+        finally:
+            await engine.dispose()
 
 
 def _generic_engine(url: URL, sqlite_driver: str) -> AsyncEngine:

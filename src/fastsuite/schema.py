@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["build_schema", "metadata_of"]
+from fastsuite.migrations import AlembicSetup, migrate_to_head
+
+__all__ = ["SchemaSource", "build_schema", "metadata_of"]
 
 
 def metadata_of(target: Any) -> MetaData:
@@ -19,6 +22,21 @@ def metadata_of(target: Any) -> MetaData:
 
 def is_metadata_source(target: Any) -> bool:
     return isinstance(target, MetaData) or isinstance(getattr(target, "metadata", None), MetaData)
+
+
+@dataclass(frozen=True)
+class SchemaSource:
+    """What builds the schema: the models' metadata (create_all), or the Alembic migrations."""
+
+    metadata: MetaData
+    alembic: AlembicSetup | None = None
+
+    async def build(self, engine: AsyncEngine) -> None:
+        """Build the schema in the (empty) database of `engine`."""
+        if self.alembic is None:
+            await build_schema(engine, self.metadata)
+        else:
+            await migrate_to_head(engine, self.alembic)
 
 
 async def build_schema(engine: AsyncEngine, metadata: MetaData) -> None:
