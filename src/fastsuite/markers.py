@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-__all__ = ["MARKERS", "DbMarkerOptions", "db_marker_options"]
+__all__ = ["MARKERS", "DbMarkerOptions", "db_marker_options", "skip_postgresql_only"]
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,13 @@ MARKERS = (
     "fastsuite_db(*, transaction=False): transaction=True runs the test with real commits "
     "(for concurrency and locking tests) and restores the database after it, instead of "
     "rolling it back.",
-    "postgresql_only: the test checks behaviour that differs on SQLite; it is skipped unless "
-    "the suite runs on PostgreSQL.",
+    "postgresql_only(reason=''): the test checks behaviour that differs on SQLite (see "
+    "docs/postgresql.md); it is skipped unless the suite runs on PostgreSQL.",
+)
+
+POSTGRESQL_ONLY_SKIP = (
+    "runs on PostgreSQL only{reason}; run the suite with "
+    "--fastsuite-db-url=postgresql+asyncpg://.../app_test to run it"
 )
 
 
@@ -35,3 +40,20 @@ def db_marker_options(item: pytest.Item) -> DbMarkerOptions:
     if marker is None:
         return DbMarkerOptions()
     return _fastsuite_db(*marker.args, **marker.kwargs)
+
+
+def _postgresql_only(reason: str = "") -> str:
+    """The marker's signature: a wrong keyword fails as an ordinary TypeError."""
+    return reason
+
+
+def skip_postgresql_only(items: list[pytest.Item], backend: str) -> None:
+    """Mark the postgresql_only tests to be skipped when the database is not PostgreSQL."""
+    for item in items:
+        marker = item.get_closest_marker("postgresql_only")
+        if marker is None:
+            continue
+        reason = _postgresql_only(*marker.args, **marker.kwargs)
+        if backend != "postgresql":
+            because = f" ({reason})" if reason else ""
+            item.add_marker(pytest.mark.skip(reason=POSTGRESQL_ONLY_SKIP.format(reason=because)))

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
 
-from fastsuite import fixtures, provision
+from fastsuite import drift, fixtures, provision
 from fastsuite.config import (
     SETTING_SPECS,
     Settings,
@@ -21,7 +23,7 @@ from fastsuite.config import (
     resolve_settings,
     settings_key,
 )
-from fastsuite.markers import MARKERS
+from fastsuite.markers import MARKERS, skip_postgresql_only
 from fastsuite.provision import describe_url
 from fastsuite.schema import is_metadata_source
 
@@ -96,7 +98,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     provision.finish_run(session.config)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    return drift.drift_collector(file_path, parent)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.Item]) -> None:
+    settings = session.config.stash[settings_key]
+    if settings.configured:
+        skip_postgresql_only(items, make_url(settings["db_url"] or "").get_backend_name())
     # A test marked fastsuite_db gets its database scope even if it asks only for db_engine.
     for item in items:
         fixturenames: list[str] = getattr(item, "fixturenames", [])
