@@ -33,7 +33,7 @@ SYNC_CREATE = (
 # The sessions factories persist through, innermost (the running test's) last.
 _sessions: list[AsyncSession] = []
 # The factory whose acreate_batch() is running: its objects are only added, and flushed
-# together at the end (one multi-row INSERT); SubFactory objects are still flushed at once, so
+# together at the end (one batched INSERT); SubFactory objects are still flushed at once, so
 # the batch's objects can refer to their ids.
 _deferring_flush: ContextVar[type | None] = ContextVar("fastsuite_deferring_flush", default=None)
 
@@ -58,7 +58,10 @@ class AsyncFactory(SQLAlchemyModelFactory, Generic[T]):
 
     `await UserFactory.acreate(...)` builds, adds and flushes the object (and its SubFactory
     relations) in the test's transaction and returns it with its id; `acreate_batch(n, ...)`
-    does the same for n objects with one flush, so SQLAlchemy sends one multi-row INSERT.
+    does the same for n objects with one flush, which SQLAlchemy sends as one batched INSERT:
+    one statement when the keys are made client-side (a UUID default), or when the database
+    can return generated keys in order (PostgreSQL); on SQLite, rows whose integer key the
+    database assigns come back through RETURNING one statement per row, in that one flush.
     `build()` and `build_batch()` work as usual and touch no database.
     """
 
@@ -89,6 +92,22 @@ class AsyncFactory(SQLAlchemyModelFactory, Generic[T]):
             return objects
 
         result: list[T] = await session.run_sync(create_batch)
+        return result
+
+    @classmethod
+    def create(cls, **kwargs: Any) -> T:
+        # Checked before factory_boy runs any SubFactory, so that `ItemFactory.create()` is
+        # named in the error, not the `OwnerFactory` of its first SubFactory (_create checks too).
+        if not in_greenlet():
+            raise RuntimeError(SYNC_CREATE.format(factory=cls.__name__))
+        result: T = super().create(**kwargs)
+        return result
+
+    @classmethod
+    def create_batch(cls, size: int, **kwargs: Any) -> list[T]:
+        if not in_greenlet():
+            raise RuntimeError(SYNC_CREATE.format(factory=cls.__name__))
+        result: list[T] = super().create_batch(size, **kwargs)
         return result
 
     @classmethod
