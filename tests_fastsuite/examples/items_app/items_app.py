@@ -6,6 +6,7 @@ the harness's database (through the session dependency or the sessionmaker), or 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -37,6 +38,19 @@ class Item(Base):
     name: Mapped[str] = mapped_column(String(50))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("owners.id"))
     owner: Mapped[Owner | None] = relationship()
+
+
+class Tag(Base):
+    """A key the client generates: SQLAlchemy inserts a batch of these in one executemany.
+
+    (Rows whose integer key the database assigns need RETURNING, and SQLAlchemy cannot batch
+    those on SQLite: it sends one INSERT per row, whatever the flush.)
+    """
+
+    __tablename__ = "tags"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    label: Mapped[str] = mapped_column(String(50))
 
 
 class AuditEntry(Base):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import factory
-from items_app import Item, Owner
+from items_app import Item, Owner, Tag
 
 from fastsuite import AsyncFactory
 
@@ -21,3 +21,10 @@ class ItemFactory(AsyncFactory[Item]):
 
     name = factory.Sequence(lambda n: f"item{n}")
     owner = factory.SubFactory(OwnerFactory)
+
+
+class TagFactory(AsyncFactory[Tag]):
+    class Meta:
+        model = Tag
+
+    label = factory.Sequence(lambda n: f"tag{n}")
