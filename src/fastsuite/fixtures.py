@@ -94,12 +94,15 @@ async def db_engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine
     engine = database.engine
     savepoints.keep_committed_work_of_nested_sessions(engine)
     log = QueryLog(engine.sync_engine)
+    # A pytest run inside this one (pytester's in-process runs, as in tests_fastsuite) has its
+    # own engine and log: it must hand the outer run's log back, not leave none behind.
+    enclosing_log = queries._active_log
     queries._set_active_log(log)
     request.config.stash[_query_log_key] = log
     try:
         yield engine
     finally:
-        queries._set_active_log(None)
+        queries._set_active_log(enclosing_log)
         await database.close()
 
 
