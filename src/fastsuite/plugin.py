@@ -128,6 +128,15 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return ["fastsuite:", *lines]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Forget the previous test's statements before this test's fixtures run: a setup that fails
+    # before the test's transaction begins must not report them as its own "Captured SQL".
+    log = item.config.stash.get(fixtures._query_log_key, None)
+    if log is not None:
+        log.start_test()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item,
