@@ -198,3 +198,33 @@ def test_captured_sql_section_is_in_the_report_of_failed_tests_only(items_projec
         "test_fails_after_many_queries": ["Captured SQL call"],
         "test_fails_without_database": [],
     }
+
+
+SETUP_FAILURE = """
+import pytest
+from sqlalchemy import select
+from items_app import Item
+
+
+async def test_earlier_test_runs_queries(db_session):
+    await db_session.execute(select(Item).where(Item.name == "earlier-test-param"))
+
+
+@pytest.fixture
+def broken():
+    raise RuntimeError("fixture broke before the database was set up")
+
+
+async def test_setup_fails_before_its_transaction(broken, db_session):
+    pass
+"""
+
+
+def test_captured_sql_of_a_failed_setup_is_not_the_previous_tests(items_project):
+    items_project.makepyfile(test_setup_failure=SETUP_FAILURE)
+
+    result = items_project.runpytest()
+
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*RuntimeError: fixture broke before the database was set up"])
+    result.stdout.no_fnmatch_line("*earlier-test-param*")
