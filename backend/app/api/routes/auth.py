@@ -71,6 +71,6 @@ async def token(
     )
 
 
-@router.get("/me")
+@router.get("/me", responses={401: {"description": "Missing, invalid, expired or revoked token"}})
 async def me(user: CurrentUser) -> UserPublic:
     return UserPublic.model_validate(user)

@@ -21,7 +21,11 @@ from app.services import contexts as service
 
 Responses = dict[int | str, dict[str, Any]]
 
-router = APIRouter(prefix="/contexts", tags=["contexts"])
+router = APIRouter(
+    prefix="/contexts",
+    tags=["contexts"],
+    responses={401: {"description": "Not authenticated"}},
+)
 
 _NOT_FOUND: Responses = {404: {"description": "No such context among yours"}}
 _CONFLICT: Responses = {409: {"description": "You already have a context with that name"}}
