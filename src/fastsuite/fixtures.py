@@ -108,9 +108,10 @@ async def db_engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine
 
 _query_log_key = pytest.StashKey[QueryLog]()
 
-# The open seed scopes (module, then class), innermost last: a test's transaction nests in the
-# innermost. One test runs at a time in a process, so a plain list is the whole bookkeeping.
-_seed_scopes: list[IsolationScope] = []
+# The open seed scopes (module, then class), innermost last, each with the fixture that opened
+# it (for messages): a test's transaction nests in the innermost. One test runs at a time in a
+# process, so a plain list is the whole bookkeeping.
+_seed_scopes: list[tuple[str, IsolationScope]] = []
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -202,11 +203,11 @@ async def _fastsuite_lifespan(
 
 
 async def _seed_session(
-    db_engine: AsyncEngine, app_sessionmaker: async_sessionmaker[Any] | None
+    fixture: str, db_engine: AsyncEngine, app_sessionmaker: async_sessionmaker[Any] | None
 ) -> AsyncIterator[AsyncSession]:
-    enclosing = _seed_scopes[-1] if _seed_scopes else None
+    enclosing = _seed_scopes[-1][1] if _seed_scopes else None
     async with isolated_scope(db_engine, enclosing) as scope:
-        _seed_scopes.append(scope)
+        _seed_scopes.append((fixture, scope))
         try:
             async with _sessions_in(scope, app_sessionmaker) as session:
                 yield session
@@ -227,7 +228,7 @@ async def module_db_session(
     rolled back to it; the module's transaction is rolled back after its last test. Costs one
     transaction per module instead of re-creating the data for each test.
     """
-    async for session in _seed_session(db_engine, _fastsuite_app_sessionmaker):
+    async for session in _seed_session("module_db_session", db_engine, _fastsuite_app_sessionmaker):
         yield session
 
 
@@ -238,7 +239,7 @@ async def class_db_session(
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
 ) -> AsyncIterator[AsyncSession]:
     """Class scope. Like module_db_session, for the tests of one class (nested in the module's)."""
-    async for session in _seed_session(db_engine, _fastsuite_app_sessionmaker):
+    async for session in _seed_session("class_db_session", db_engine, _fastsuite_app_sessionmaker):
         yield session
 
 
@@ -252,7 +253,8 @@ async def _fastsuite_transaction(
     if db_marker_options(request.node).transaction:
         if _seed_scopes:
             pytest.fail(
-                COMMIT_INSIDE_SEED.format(test=request.node.nodeid, fixture="module_db_session"),
+                # Named after the innermost seed fixture: the class's when a class seeds too.
+                COMMIT_INSIDE_SEED.format(test=request.node.nodeid, fixture=_seed_scopes[-1][0]),
                 pytrace=False,
             )
         try:
@@ -260,7 +262,7 @@ async def _fastsuite_transaction(
         finally:
             await _fastsuite_database.restore()
         return
-    enclosing = _seed_scopes[-1] if _seed_scopes else None
+    enclosing = _seed_scopes[-1][1] if _seed_scopes else None
     async with isolated_scope(db_engine, enclosing) as scope:
         yield scope
     if enclosing is None:
