@@ -393,6 +393,15 @@ async def test_patch_user_changes_only_the_given_fields(admin_client, user):
     assert response.json() == {**before, "first_name": "Alicia"}
 
 
+async def test_patch_user_with_an_empty_body_changes_nothing(admin_client, user):
+    before = (await admin_client.get(f"{USERS}/{user.id}")).json()
+
+    response = await admin_client.patch(f"{USERS}/{user.id}", json={})
+
+    assert response.status_code == 200, response.text
+    assert response.json() == before
+
+
 async def test_patch_password_revokes_the_users_tokens_and_sets_the_new_one(
     admin_client, client, db_session, user
 ):

@@ -170,6 +170,25 @@ async def test_login_accepts_the_decomposed_unicode_spelling_of_a_username(clien
 
 
 @pytest.mark.parametrize(
+    "username",
+    ["ali\x00ce", "x" * 1024, "\U0001f600", " alice", "alice ", "", "' OR 1=1 --"],
+    ids=["nul", "1024-chars", "emoji", "leading-space", "trailing-space", "empty", "sql"],
+)
+async def test_login_with_a_username_that_cannot_exist_gets_the_same_401(client, user, username):
+    response = await log_in(client, LOGIN, username, DEFAULT_PASSWORD)
+
+    assert_bearer_challenge(response)
+    assert response.json() == INCORRECT
+
+
+async def test_login_with_an_overlong_username_is_422(client):
+    response = await log_in(client, LOGIN, "x" * 1025, DEFAULT_PASSWORD)
+
+    assert response.status_code == 422, response.text
+    assert [error["loc"] for error in response.json()["detail"]] == [["body", "username"]]
+
+
+@pytest.mark.parametrize(
     ("body", "missing"),
     [({"password": "x"}, "username"), ({"username": "alice"}, "password")],
 )
