@@ -28,6 +28,12 @@ async def _counts(session: AsyncSession) -> tuple[int, int]:
     return users, contexts
 
 
+def _in_transaction(driver_connection) -> bool:
+    if hasattr(driver_connection, "is_in_transaction"):  # asyncpg
+        return driver_connection.is_in_transaction()
+    return driver_connection.in_transaction  # sqlite3, aiosqlite
+
+
 # --- commits through the API ----------------------------------------------------------------
 
 
@@ -143,7 +149,7 @@ async def test_a_transactional_test_really_commits_and_the_next_test_starts_empt
     assert response.status_code == 201
     async with db_engine.connect() as second:
         raw = await second.get_raw_connection()
-        assert raw.driver_connection.in_transaction is False  # nothing left pending
+        assert not _in_transaction(raw.driver_connection)  # nothing left pending
         names = (await second.scalars(select(Context.name))).all()
     assert names == ["really committed"]
 
