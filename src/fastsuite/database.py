@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import MetaData, Table, func, select
@@ -29,17 +29,34 @@ class TestDatabase:
     metadata: MetaData
     baseline: dict[str, int]
     _sqlite_copy: sqlite3.Connection | None = None
+    # Elsewhere than SQLite, the rows at rest (few: what the app's lifespan made), table by table
+    # in dependency order, for restore() to put back after it empties the tables.
+    _rows_at_rest: list[tuple[Table, list[dict[str, Any]]]] = field(default_factory=list)
 
     @classmethod
     async def prepare(cls, engine: AsyncEngine, metadata: MetaData) -> TestDatabase:
         """Record the database as the schema build left it (call before any test)."""
         database = cls(engine, metadata, {})
-        async with engine.connect() as connection:
-            database.baseline = await database._row_counts(connection)
-            if engine.dialect.name == "sqlite":
-                database._sqlite_copy = sqlite3.connect(":memory:", check_same_thread=False)
-                await _sqlite_backup(connection, into=database._sqlite_copy)
+        if engine.dialect.name == "sqlite":
+            database._sqlite_copy = sqlite3.connect(":memory:", check_same_thread=False)
+        await database.record_at_rest()
         return database
+
+    async def record_at_rest(self) -> None:
+        """Take the database as it is now as its state between tests: the leak guard's row
+        counts and, on SQLite, the copy restored after real commits. Called by prepare(), and
+        again after the app's lifespan, whose committed rows belong to every test.
+        """
+        async with self.engine.connect() as connection:
+            self.baseline = await self._row_counts(connection)
+            if self._sqlite_copy is not None:
+                await _sqlite_backup(connection, into=self._sqlite_copy)
+                return
+            self._rows_at_rest = [
+                (table, [dict(row) for row in (await connection.execute(select(table))).mappings()])
+                for table in self._tables()
+                if self.baseline[table.name]
+            ]
 
     async def _row_counts(self, connection: AsyncConnection) -> dict[str, int]:
         tables = self._tables()
@@ -64,7 +81,7 @@ class TestDatabase:
         }
 
     async def restore(self) -> None:
-        """Put the database back as it was before the first test, after real commits."""
+        """Put the database back as it was at rest (see record_at_rest), after real commits."""
         async with self.engine.connect() as connection:
             if self._sqlite_copy is not None:
                 raw = await connection.get_raw_connection()
@@ -72,6 +89,8 @@ class TestDatabase:
                 return
             for table in reversed(self._tables()):
                 await connection.execute(table.delete())
+            for table, rows in self._rows_at_rest:
+                await connection.execute(table.insert(), rows)
             await connection.commit()
 
     def close(self) -> None:

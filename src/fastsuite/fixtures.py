@@ -186,6 +186,7 @@ class _LiveApp:
 async def _fastsuite_lifespan(
     _fastsuite_app: FastAPI,
     db_engine: AsyncEngine,
+    _fastsuite_database: TestDatabase,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
 ) -> AsyncIterator[_LiveApp]:
     """Run the app's lifespan once per process; serve the app, with its state, to clients."""
@@ -195,6 +196,11 @@ async def _fastsuite_lifespan(
         restore = redirect_sessionmaker(_fastsuite_app_sessionmaker, committing_scope(db_engine))
     try:
         async with LifespanManager(_fastsuite_app) as manager:
+            if not _seed_scopes:
+                # Rows the lifespan committed (reference data made at startup) are the app's,
+                # not the first client test's: the leak guard and the restore keep them.
+                # (Inside a seed scope the connection is in its transaction; nothing to take.)
+                await _fastsuite_database.record_at_rest()
             turns = TakingTurns(manager.app)
             yield _LiveApp(httpx.ASGITransport(app=turns), turns)
     finally:
