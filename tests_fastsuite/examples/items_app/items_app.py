@@ -103,11 +103,18 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 LIFESPAN_RUNS: list[int] = []
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    LIFESPAN_RUNS.append(1)
-    app.state.started = True
-    yield
+def make_lifespan(seed_owner: str | None):
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        LIFESPAN_RUNS.append(1)
+        app.state.started = True
+        if seed_owner is not None:  # reference data the app makes at startup, committed
+            async with SessionLocal() as session:
+                session.add(Owner(name=seed_owner))
+                await session.commit()
+        yield
+
+    return lifespan
 
 
 async def record_audit(item_id: int) -> None:
@@ -124,8 +131,8 @@ class ItemIn(BaseModel):
     owner_id: int | None = None
 
 
-def create_app() -> FastAPI:
-    app = FastAPI(lifespan=lifespan)
+def create_app(seed_owner: str | None = None) -> FastAPI:
+    app = FastAPI(lifespan=make_lifespan(seed_owner))
 
     @app.post("/items", status_code=201)
     async def create_item(
@@ -162,6 +169,11 @@ def create_app() -> FastAPI:
         return str(request.base_url)
 
     return app
+
+
+def create_seeding_app() -> FastAPI:
+    """The app whose lifespan commits an owner, as apps that make reference data at startup do."""
+    return create_app(seed_owner="from-lifespan")
 
 
 app = create_app()
