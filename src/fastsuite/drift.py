@@ -73,7 +73,9 @@ class DriftCheck(pytest.Item):
 
         _run_in_new_loop(run())
 
-    def migrate(self, connection: Connection, direction: str, revision: str) -> None:
+    def migrate(
+        self, connection: Connection, direction: str, revision: str, *, hint: str = ""
+    ) -> None:
         """`alembic upgrade|downgrade <revision>` on `connection`; a failure names the step."""
         from alembic import command
 
@@ -82,7 +84,7 @@ class DriftCheck(pytest.Item):
             run_command(connection, self.alembic, lambda config: run(config, revision))
         except Exception as error:
             raise DriftFailure(
-                f"fastsuite drift: alembic {direction} {revision} failed: "
+                f"fastsuite drift: alembic {direction} {revision} failed{hint}: "
                 f"{type(error).__name__}: {error}"
             ) from error
 
@@ -175,7 +177,8 @@ def check_downgrades(item: DriftCheck) -> None:
             head = heads[0]
             before = _schema_snapshot(connection)
             item.migrate(connection, "downgrade", f"{head}-1")
-            item.migrate(connection, "upgrade", head)
+            hint = " after downgrading it (its downgrade() leaves something behind)"
+            item.migrate(connection, "upgrade", head, hint=hint)
             after = _schema_snapshot(connection)
             if after != before:
                 raise DriftFailure(

@@ -50,7 +50,7 @@ _INSTALL_HINTS = {
     "asyncpg": "uv add --dev asyncpg, or pip install 'fastsuite[postgresql]'",
     "aiosqlite": "uv add --dev aiosqlite",
 }
-_ASYNC_DRIVERS = {"postgresql": "postgresql+asyncpg://...", "sqlite": "sqlite+aiosqlite:///..."}
+_ASYNC_DRIVERS = {"postgresql": "asyncpg", "sqlite": "aiosqlite"}
 
 
 def is_in_memory_sqlite(url: URL) -> bool:
@@ -103,7 +103,11 @@ def _check_driver(url: URL, where: str) -> None:
             MISSING_DRIVER.format(where=where, module=module, install=install)
         ) from None
     except InvalidRequestError as error:  # "The asyncio extension requires an async driver"
-        suggestion = _ASYNC_DRIVERS.get(url.get_backend_name(), "an async driver")
+        backend = url.get_backend_name()
+        suggestion = "one SQLAlchemy lists as async"
+        if backend in _ASYNC_DRIVERS:
+            async_url = url.set(drivername=f"{backend}+{_ASYNC_DRIVERS[backend]}")
+            suggestion = async_url.render_as_string(hide_password=True)
         raise pytest.UsageError(
             SYNC_DRIVER.format(where=where, driver=url.drivername, suggestion=suggestion)
         ) from error
