@@ -6,9 +6,9 @@ read this repository's configuration; they are not collected by the outer run.
 
 from __future__ import annotations
 
-import os
-
 import pytest
+
+from fastsuite.config import SETTING_SPECS
 
 collect_ignore = ["examples"]
 
@@ -17,9 +17,9 @@ collect_ignore = ["examples"]
 def _no_fastsuite_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     # An outer run configured through FASTSUITE_* (a PostgreSQL URL, say) must not configure
     # the inner projects: each test sets the variables it is about.
-    for name in list(os.environ):
-        if name.startswith("FASTSUITE_"):
-            monkeypatch.delenv(name)
+    for spec in SETTING_SPECS:
+        if spec.env:
+            monkeypatch.delenv(spec.env, raising=False)
 
 
 @pytest.fixture
