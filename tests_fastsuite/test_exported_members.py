@@ -17,4 +17,3 @@ def test_all_public_names_are_exported():
         and not isinstance(value, types.ModuleType | __future__._Feature)
     )
     assert fastsuite.__all__ == public
-
