@@ -69,7 +69,16 @@ async def _service_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
-    logger.warning("Integrity error on %s %s: %s", request.method, request.url.path, exc)
+    assert isinstance(exc, IntegrityError)
+    # The database's own message (which constraint failed), not SQLAlchemy's: that one carries
+    # the statement's parameters, a password hash among them when the row is a user's.
+    logger.warning(
+        "Integrity error on %s %s: %s: %s",
+        request.method,
+        request.url.path,
+        type(exc.orig).__name__,
+        exc.orig,
+    )
     return JSONResponse(
         status_code=status.HTTP_409_CONFLICT,
         content={"detail": "The change conflicts with existing data; nothing was written"},

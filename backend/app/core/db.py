@@ -76,13 +76,17 @@ def _install_sqlite_hooks(
 def create_engine_for_url(
     url: str | URL, *, foreign_keys: bool = True, **kwargs: Any
 ) -> AsyncEngine:
-    """An async engine for `url`; on SQLite, foreign keys are enforced on every connection.
+    """An async engine for `url`, statement parameters hidden from errors and logs; on SQLite,
+    foreign keys are enforced on every connection.
 
     The migrations pass `foreign_keys=False` (SQLite's batch mode rebuilds tables, and a
     cascade fired by dropping a table would delete rows).
     """
     url = make_url(url)
     file_path = sqlite_file_path(url)
+    # Statement parameters stay out of error messages and of SQLAlchemy's INFO log: they carry
+    # password hashes (auth_user.password) and users' data.
+    kwargs.setdefault("hide_parameters", True)
     if file_path is not None:
         kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
     engine = create_async_engine(url, **kwargs)
