@@ -20,7 +20,9 @@ os.environ.update(
     ARGON2_PARALLELISM="1",
 )
 
+import re
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -28,7 +30,7 @@ from app.core.security import create_access_token
 from app.models import User
 from fastapi import FastAPI
 
-from tests.factories import UserFactory
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -66,3 +68,71 @@ def admin_client(client_factory: Callable[..., httpx.AsyncClient], admin_user) -
 def user_client(client_factory: Callable[..., httpx.AsyncClient], user) -> httpx.AsyncClient:
     """A client like `client`, logged in as user, in the same transaction."""
     return client_factory(headers=bearer(user))
+
+
+# --- no password material in any response -------------------------------------------------
+# Every client the suite's tests get (`client`, `client_factory`'s, so `admin_client` and
+# `user_client` too) checks every response it receives: a password hash, a JSON key named
+# "password" or the factories' plain password anywhere in the headers or body fails the test
+# that made the request. Byte searches over a body already in memory: nothing measurable per
+# request. The OpenAPI document is exempt from the key check only: it describes the
+# "password" field of the request bodies, and carries no value.
+
+PASSWORD_MARKERS = (b"$argon2", b"pbkdf2_sha256$", DEFAULT_PASSWORD.encode())
+_PASSWORD_KEY = re.compile(rb'(?<!\\)"password"\s*:')  # a key; not the string in a `loc`
+_SCHEMA_PATHS = frozenset({"/openapi.json"})
+
+
+def password_material_in(response: httpx.Response) -> list[str]:
+    """Where `response` (read) carries password material, e.g. `["body: b'$argon2'"]`."""
+    found = [
+        f"header {name.decode().lower()}: {marker!r}"
+        for name, value in response.headers.raw
+        for marker in PASSWORD_MARKERS
+        if marker in value
+    ]
+    body = response.content
+    if body:
+        found += [f"body: {marker!r}" for marker in PASSWORD_MARKERS if marker in body]
+        if (
+            "json" in response.headers.get("content-type", "")
+            and response.url.path not in _SCHEMA_PATHS
+            and _PASSWORD_KEY.search(body)
+        ):
+            found.append('body: a "password" key')
+    return found
+
+
+async def _refuse_password_material(response: httpx.Response) -> None:
+    await response.aread()  # response hooks run before the body is read
+    found = password_material_in(response)
+    if found:
+        request = response.request
+        pytest.fail(
+            f"password material in the response to {request.method} {request.url} "
+            f"({response.status_code}): {'; '.join(found)}",
+            pytrace=False,
+        )
+
+
+def _checked(http_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    http_client.event_hooks["response"].append(_refuse_password_material)
+    return http_client
+
+
+@pytest.fixture
+def client(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """The harness's `client`, refusing any response that carries password material."""
+    return _checked(client)
+
+
+@pytest.fixture
+def client_factory(
+    client_factory: Callable[..., httpx.AsyncClient],
+) -> Callable[..., httpx.AsyncClient]:
+    """The harness's `client_factory`; its clients refuse responses with password material."""
+
+    def make(**options: Any) -> httpx.AsyncClient:
+        return _checked(client_factory(**options))
+
+    return make
