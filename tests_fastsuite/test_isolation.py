@@ -100,3 +100,37 @@ def test_sqlite_enforces_foreign_keys_and_case_sensitive_like(items_project, dri
     result = items_project.runpytest(f"--fastsuite-sqlite-driver={driver}")
 
     result.assert_outcomes(passed=2)
+
+
+READ_ONLY_REQUEST = """
+from sqlalchemy import select
+from items_app import AuditEntry, Item
+
+
+async def audit(session):
+    return list((await session.scalars(select(AuditEntry.message).order_by(AuditEntry.id))).all())
+
+
+async def test_task_of_a_read_only_request_keeps_its_writes(client, db_session):
+    item = Item(name="existing")
+    db_session.add(item)
+    await db_session.commit()
+    assert (await client.post(f"/items/{item.id}/touch")).status_code == 202
+    assert (await client.post(f"/items/{item.id}/touch")).status_code == 202
+    assert await audit(db_session) == ["touched existing", "touched existing"]
+
+
+async def test_and_they_are_rolled_back_after_the_test(db_session):
+    assert await audit(db_session) == []
+"""
+
+
+@pytest.mark.parametrize("driver", ["loop", "aiosqlite"])
+def test_background_task_of_a_read_only_request_keeps_its_writes(items_project, driver):
+    # The request's session has only read, and is still open (its SAVEPOINT too) when the task
+    # commits: closing it must not roll the task's rows back, as it would not in production.
+    items_project.makepyfile(test_read_only_request=READ_ONLY_REQUEST)
+
+    result = items_project.runpytest(f"--fastsuite-sqlite-driver={driver}")
+
+    result.assert_outcomes(passed=2)

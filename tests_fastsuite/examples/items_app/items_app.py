@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import BackgroundTasks, Depends, FastAPI, Request
+from fastapi import BackgroundTasks, Depends, FastAPI, HTTPException, Request
 from pydantic import BaseModel
 from sqlalchemy import ForeignKey, String, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
@@ -117,12 +117,12 @@ def make_lifespan(seed_owner: str | None):
     return lifespan
 
 
-async def record_audit(item_id: int) -> None:
-    """The background task: reads the new item and writes an audit entry, in its own session."""
+async def record_audit(item_id: int, verb: str = "created") -> None:
+    """The background task: reads the item and writes an audit entry, in its own session."""
     async with SessionLocal() as session:
         item = await session.get(Item, item_id)
         assert item is not None, f"the background task cannot see item {item_id}"
-        session.add(AuditEntry(message=f"created {item.name}"))
+        session.add(AuditEntry(message=f"{verb} {item.name}"))
         await session.commit()
 
 
@@ -143,6 +143,13 @@ def create_app(seed_owner: str | None = None) -> FastAPI:
         await session.commit()
         background.add_task(record_audit, item.id)
         return {"id": item.id, "name": item.name}
+
+    @app.post("/items/{item_id}/touch", status_code=202)
+    async def touch_item(item_id: int, session: SessionDep, background: BackgroundTasks) -> None:
+        """Reads only; its task writes while the request's session is still open."""
+        if await session.get(Item, item_id) is None:
+            raise HTTPException(404)
+        background.add_task(record_audit, item_id, "touched")
 
     @app.get("/items")
     async def list_items(session: SessionDep) -> list[str]:
