@@ -35,6 +35,19 @@ async def test_records_its_database(db_session, n):
     assert count == 1  # each test alone in its transaction
 """
 
+FAILED_STATEMENT = """
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+
+async def test_a_failed_statement_in_a_savepoint_is_rolled_back_to_it(db_session):
+    with pytest.raises(DBAPIError):
+        async with db_session.begin_nested():
+            await db_session.execute(text("SELECT 1 / 0"))
+    assert await db_session.scalar(text("SELECT 1")) == 1
+"""
+
 MARKED = """
 import pytest
 
@@ -155,6 +168,17 @@ def test_a_run_drops_what_ended_runs_left_and_nothing_else(
         leftovers["live"],
         leftovers["not fastsuite's"],
     }
+
+
+@requires_postgresql
+def test_a_failed_statement_does_not_poison_the_tests_transaction(notes_project):
+    # The SAVEPOINT it ran in wrote nothing, but after an error PostgreSQL accepts only a
+    # rollback to it: the harness must not release it as it does read-only ones.
+    notes_project.makepyfile(test_failed=FAILED_STATEMENT)
+
+    result = notes_project.runpytest(f"--fastsuite-db-url={POSTGRESQL_URL}")
+
+    result.assert_outcomes(passed=1)
 
 
 def test_postgresql_only_tests_are_skipped_on_sqlite(pytester):

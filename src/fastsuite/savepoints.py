@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 __all__ = ["always_roll_back_innermost", "keep_committed_work_of_nested_sessions", "reset"]
@@ -62,6 +62,14 @@ def keep_committed_work_of_nested_sessions(engine: AsyncEngine) -> None:
     def _mark_write(connection: Connection, _cursor: Any, statement: str, *_rest: Any) -> None:
         stack = connection.info.get(_STACK)
         if stack and not _READ_ONLY.match(statement):
+            stack[-1][1] = True
+
+    @event.listens_for(sync_engine, "handle_error")
+    def _mark_failed(context: ExceptionContext) -> None:
+        # After a failed statement PostgreSQL accepts nothing but a rollback (to a SAVEPOINT):
+        # releasing it instead would fail with "current transaction is aborted".
+        stack = context.connection.info.get(_STACK) if context.connection is not None else None
+        if stack:
             stack[-1][1] = True
 
 
