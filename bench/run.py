@@ -55,12 +55,17 @@ def log(msg: str) -> None:
 
 
 class Runner:
-    def __init__(self, results: Path) -> None:
+    def __init__(self, results: Path, *, fresh: bool = True) -> None:
         self.samples: list[Sample] = []
         self.failures: list[dict[str, Any]] = []
         self.broken: set[str] = set()
         self.log = log_path(results)
-        self.log.write_text("")
+        if fresh:
+            self.log.write_text("")
+        else:
+            self.samples = [
+                Sample(**json.loads(line)) for line in self.log.read_text().splitlines()
+            ]
 
     def measure(
         self, leg: Leg, n: int, *, experiment: str, round_: int, extra: tuple[str, ...] = ()
@@ -263,6 +268,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-sync", action="store_true", help="do not `uv sync` the environments first")
     p.add_argument("--results", type=Path, default=BENCH / "results", help="output directory")
     p.add_argument(
+        "--from-raw",
+        action="store_true",
+        help="build the report from results/raw/samples.jsonl (an interrupted run: give it the"
+        " same --quick/--sizes/--legs), running only the micro-benchmark",
+    )
+    p.add_argument(
         "--report-only",
         action="store_true",
         help="rewrite results.md, bench.png (and the README's tables) from summary.json",
@@ -293,14 +304,14 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     args.results.mkdir(parents=True, exist_ok=True)
-    runner = Runner(args.results)
+    runner = Runner(args.results, fresh=not args.from_raw)
     started = time.perf_counter()
 
     needed = {LEGS[n].env for n in wanted} | {"root"}
     env_versions: dict[str, dict[str, str]] = {}
     for env_name in sorted(needed):
         env = ENVS[env_name]
-        error = None if args.no_sync else sync(env)
+        error = None if args.no_sync or args.from_raw else sync(env)
         if error:
             for leg in [n for n in wanted if LEGS[n].env == env_name]:
                 runner.fail(leg, "setup", 0, error)
@@ -309,13 +320,15 @@ def main(argv: list[str] | None = None) -> int:
         log(f"env {env_name}: {env_versions[env_name]}")
 
     legs = [LEGS[n] for n in wanted if n not in runner.broken]
-    if "workload" in experiments:
+    # --from-raw: the pytest experiments' samples come from the log; only micro runs again.
+    to_run = [e for e in experiments if e == "micro"] if args.from_raw else experiments
+    if "workload" in to_run:
         run_workload(runner, legs, cfg["sizes"], cfg["runs"])
-    if "ttfr" in experiments:
+    if "ttfr" in to_run:
         run_ttfr(runner, [leg for leg in legs if leg.name in TTFR_LEGS], cfg["ttfr_runs"])
-    if "xdist" in experiments and "fastsuite" in wanted:
+    if "xdist" in to_run and "fastsuite" in wanted:
         run_xdist(runner, cfg["xdist_n"], cfg["xdist_runs"])
-    micro = run_micro(runner, *cfg["micro"]) if "micro" in experiments else None
+    micro = run_micro(runner, *cfg["micro"]) if "micro" in to_run else None
 
     names = [leg.name for leg in legs]
     summary: dict[str, Any] = {

@@ -92,7 +92,7 @@ def plot(summary: dict[str, Any], path: Path) -> None:
     ax.set_xlabel("seconds")
 
     ax = axes[1][1]
-    micro = summary.get("micro", {}).get("variants", {})
+    micro = (summary.get("micro") or {}).get("variants", {})
     ok = {k: v for k, v in micro.items() if "us_per_pair" in v}
     if ok:
         _bars(

@@ -29,7 +29,7 @@ def targets(summary: dict[str, Any]) -> list[tuple[str, dict[str, float] | None,
             _met(ratio, le=0.5),
         )
     )
-    micro = summary.get("micro", {}).get("variants", {}).get("fastsuite", {})
+    micro = (summary.get("micro") or {}).get("variants", {}).get("fastsuite", {})
     micro_ratio = (
         {"median": micro["ratio_to_sync"], "min": micro["ratio_min"], "max": micro["ratio_max"]}
         if "ratio_to_sync" in micro
