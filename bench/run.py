@@ -306,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     args.results.mkdir(parents=True, exist_ok=True)
     runner = Runner(args.results, fresh=not args.from_raw)
     started = time.perf_counter()
+    load_at_start = os.getloadavg()
 
     needed = {LEGS[n].env for n in wanted} | {"root"}
     env_versions: dict[str, dict[str, str]] = {}
@@ -344,7 +345,8 @@ def main(argv: list[str] | None = None) -> int:
             "experiments": experiments,
             "pytest_args": ["pytest", *COMMON_ARGS],
         },
-        "machine": machine(),
+        "machine": machine()
+        | {"loadavg_1_5_15_start": load_at_start, "loadavg_1_5_15_end": os.getloadavg()},
         "versions": env_versions,
         "workload": stats.workload_summary(runner.samples, names, cfg["sizes"]),
         "ttfr": stats.ttfr_summary(runner.samples, [FLOOR_STACK.name, *names]),

@@ -72,6 +72,13 @@ def _met(
     return s["median"] >= ge
 
 
+def _load(machine: dict[str, Any]) -> str:
+    start, end = machine.get("loadavg_1_5_15_start"), machine.get("loadavg_1_5_15_end")
+    if not start or not end:
+        return ""
+    return f" Load average (1 min) {start[0]:.1f} at the start, {end[0]:.1f} at the end."
+
+
 def render(summary: dict[str, Any]) -> str:
     cfg = summary["config"]
     m = summary["machine"]
@@ -85,7 +92,7 @@ def render(summary: dict[str, Any]) -> str:
         " and size, legs interleaved round by round (order flipped every round);"
         " medians with (min–max). Ratios are per-round pairs.",
         "Measurement only: noisy 2-core machine; compare ratios within one run,"
-        " not absolute times across runs.",
+        " not absolute times across runs." + _load(m),
         "",
         "## Targets (issue 5)",
         "",
