@@ -18,6 +18,7 @@ os.environ.update(
     ARGON2_TIME_COST="1",
     ARGON2_MEMORY_COST="8",
     ARGON2_PARALLELISM="1",
+    PASSWORD_HASHING_IN_THREAD="false",
 )
 
 import re

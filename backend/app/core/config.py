@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     ARGON2_TIME_COST: int = Field(default=argon2.DEFAULT_TIME_COST, ge=1)
     ARGON2_MEMORY_COST: int = Field(default=argon2.DEFAULT_MEMORY_COST, ge=8)
     ARGON2_PARALLELISM: int = Field(default=argon2.DEFAULT_PARALLELISM, ge=1)
+    # Argon2 at production cost takes tens of milliseconds: off the event loop, in a worker
+    # thread. A test suite with cheap parameters turns this off to save the thread hop.
+    PASSWORD_HASHING_IN_THREAD: bool = True
 
     @field_validator("DATABASE_URL")
     @classmethod

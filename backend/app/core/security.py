@@ -11,11 +11,13 @@ import hashlib
 import hmac
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache
-from typing import Any, TypeGuard
+from typing import Any, TypeGuard, TypeVar
 
+import anyio.to_thread
 import jwt
 from pwdlib import PasswordHash
 from pwdlib.exceptions import UnknownHashError
@@ -23,6 +25,8 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 
 from app.core.config import get_settings
 from app.models.base import MAX_ID
+
+T = TypeVar("T")
 
 JWT_ALGORITHM = "HS256"
 FINGERPRINT_CLAIM = "pwf"
@@ -95,6 +99,13 @@ def get_password_hasher() -> PasswordHash:
 @lru_cache(maxsize=4)
 def _dummy_hash(hasher: PasswordHash) -> str:
     return hasher.hash(secrets.token_urlsafe(16))
+
+
+async def off_the_loop(function: Callable[..., T], *args: Any) -> T:
+    """Run a password function where PASSWORD_HASHING_IN_THREAD says: a worker thread or here."""
+    if get_settings().PASSWORD_HASHING_IN_THREAD:
+        return await anyio.to_thread.run_sync(function, *args)
+    return function(*args)
 
 
 def hash_password(password: str) -> str:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import unicodedata
 
-import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.security import burn_password_check, verify_password
+from app.core.security import burn_password_check, off_the_loop, verify_password
 from app.models import User
 from app.models.base import utcnow
 from app.services.users import get_user_by_username
@@ -24,9 +23,9 @@ async def authenticate(*, session: AsyncSession, username: str, password: str) -
         session=session, username=unicodedata.normalize("NFC", username)
     )
     if user is None:
-        await anyio.to_thread.run_sync(burn_password_check, password)
+        await off_the_loop(burn_password_check, password)
         return None
-    matches, new_hash = await anyio.to_thread.run_sync(verify_password, password, user.password)
+    matches, new_hash = await off_the_loop(verify_password, password, user.password)
     if not matches or not user.is_active:
         return None
     if new_hash is not None:

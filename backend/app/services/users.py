@@ -8,13 +8,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-import anyio.to_thread
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.core.security import hash_password
+from app.core.security import hash_password, off_the_loop
 from app.models import Context, User
 from app.schemas.user import UserCreate, UserUpdate
 from app.services.common import LIKE_ESCAPE, Page, contains_pattern, fetch_page, storable_id
@@ -93,7 +92,7 @@ async def create_user(*, session: AsyncSession, actor: User | None, data: UserCr
         raise Forbidden(ONLY_SUPERUSER_GRANTS)
     if await _username_exists(session=session, username=data.username):
         raise _username_taken(data.username)
-    password_hash = await anyio.to_thread.run_sync(hash_password, data.password)
+    password_hash = await off_the_loop(hash_password, data.password)
     user = User(password=password_hash, **data.model_dump(exclude={"password"}))
     session.add(user)
     await _commit_or_conflict(session, _username_taken(data.username))
@@ -122,7 +121,7 @@ async def update_user(
     ):
         raise _username_taken(new_username)
     if "password" in changes:
-        changes["password"] = await anyio.to_thread.run_sync(hash_password, changes["password"])
+        changes["password"] = await off_the_loop(hash_password, changes["password"])
     for field, value in changes.items():
         setattr(user, field, value)
     await _commit_or_conflict(session, _username_taken(user.username))

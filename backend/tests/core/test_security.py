@@ -22,6 +22,7 @@ from app.core.security import (
     fingerprint_matches,
     get_password_hasher,
     hash_password,
+    off_the_loop,
     password_fingerprint,
     verify_password,
 )
@@ -94,6 +95,22 @@ def test_a_cheap_test_hash_is_upgraded_under_production_parameters(production_ha
     assert matches is True
     assert upgraded is not None
     assert f"${PRODUCTION_ARGON2}$" in upgraded
+
+
+async def test_production_hashes_in_a_worker_thread_off_the_event_loop(monkeypatch, fresh_settings):
+    import threading
+
+    monkeypatch.delenv("PASSWORD_HASHING_IN_THREAD", raising=False)
+    get_settings.cache_clear()
+
+    assert get_settings().PASSWORD_HASHING_IN_THREAD is True
+    assert await off_the_loop(threading.get_ident) != threading.get_ident()
+
+
+async def test_the_suite_hashes_on_the_event_loop_thread():
+    import threading
+
+    assert await off_the_loop(threading.get_ident) == threading.get_ident()
 
 
 def test_the_suite_hashes_with_cheap_parameters():
