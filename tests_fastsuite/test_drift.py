@@ -185,3 +185,17 @@ def test_drift_checks_on_postgresql_leave_no_database_behind(notes_project):
 
         result.assert_outcomes(passed=5)
         assert databases_made_beside(server_database) == set()
+
+
+def test_drift_checks_name_a_missing_migrations_folder(notes_project):
+    (notes_project.path / "alembic.ini").write_text("[alembic]\nscript_location = nowhere\n")
+
+    result = notes_project.runpytest("--fastsuite-drift")
+
+    result.assert_outcomes(passed=1, failed=4)
+    result.stdout.fnmatch_lines(
+        [
+            "fastsuite: fastsuite_alembic_config = alembic.ini (ini): its script_location does not "
+            "exist (Path doesn't exist: *nowhere*)*"
+        ]
+    )

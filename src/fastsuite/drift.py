@@ -48,6 +48,9 @@ class DriftCheck(pytest.Item):
         self.alembic = alembic
 
     def runtest(self) -> None:
+        problem = self.alembic.problem()
+        if problem is not None:
+            raise DriftFailure(problem)
         self.check(self)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:

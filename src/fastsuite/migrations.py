@@ -8,6 +8,7 @@ in-memory SQLite, where another connection would be another, empty database) and
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import logging
 from collections.abc import Callable, Iterator
@@ -93,27 +94,34 @@ class AlembicSetup:
 
         return ScriptDirectory.from_config(self.config())
 
-
-def load_alembic_setup(settings: Settings, rootdir: Path) -> AlembicSetup:
-    """The Alembic setup named by `alembic_config`, checked: the file, its folder, env.py."""
-    where = settings.describe("alembic_config")
-    try:
+    def problem(self) -> str | None:
+        """What keeps Alembic from running these migrations, or None."""
         from alembic.util import CommandError
-    except ImportError:
-        raise pytest.UsageError(ALEMBIC_MISSING.format(where=where)) from None
+
+        try:
+            script = self.script()
+        except CommandError as error:
+            problem = str(error).rstrip(".")
+            if "script_location" not in problem:
+                problem = f"its script_location does not exist ({problem})"
+            return NO_SCRIPT_LOCATION.format(where=self.where, problem=problem)
+        if not (Path(script.dir) / "env.py").is_file():
+            return NO_ENV_PY.format(where=self.where, folder=script.dir)
+        return None
+
+
+def load_alembic_setup(settings: Settings, rootdir: Path, *, thorough: bool) -> AlembicSetup:
+    """The Alembic setup named by `alembic_config`: Alembic installed, the file there, and
+    when `thorough`, its migrations folder and env.py (which costs importing Alembic)."""
+    where = settings.describe("alembic_config")
+    if importlib.util.find_spec("alembic") is None:
+        raise pytest.UsageError(ALEMBIC_MISSING.format(where=where))
     path = rootdir / (settings["alembic_config"] or "alembic.ini")
     if not path.is_file():
         raise pytest.UsageError(NO_ALEMBIC_CONFIG.format(where=where, path=path, root=rootdir))
     setup = AlembicSetup(path, where)
-    try:
-        script = setup.script()
-    except CommandError as error:
-        problem = str(error).rstrip(".")
-        if "script_location" not in problem:
-            problem = f"its script_location does not exist ({problem})"
-        raise pytest.UsageError(NO_SCRIPT_LOCATION.format(where=where, problem=problem)) from None
-    if not (Path(script.dir) / "env.py").is_file():
-        raise pytest.UsageError(NO_ENV_PY.format(where=where, folder=script.dir))
+    if thorough and (problem := setup.problem()):
+        raise pytest.UsageError(problem)
     return setup
 
 
