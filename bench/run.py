@@ -227,6 +227,7 @@ def update_readme(report: str) -> None:
     if README_START not in text or README_END not in text:
         return
     body = report.split("\n", 2)[2].replace("](bench.png)", "](results/bench.png)")
+    body = "\n".join("#" + line if line.startswith("## ") else line for line in body.splitlines())
     head, rest = text.split(README_START, 1)
     tail = rest.split(README_END, 1)[1]
     readme.write_text(f"{head}{README_START}\n{body.strip()}\n{README_END}{tail}")
