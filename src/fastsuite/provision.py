@@ -33,7 +33,6 @@ from fastsuite.schema import SchemaSource, is_metadata_source, metadata_of
 
 __all__ = [
     "ProcessDatabase",
-    "Provisioned",
     "Provisioner",
     "RunState",
     "create_test_engine",
@@ -53,14 +52,6 @@ RUN_NOT_STARTED = (
 _WORKER_INPUT_KEY = "fastsuite_run"
 # Backends whose provisioning lives in a module of its own, imported only when used.
 _BACKEND_MODULES = {"postgresql": "fastsuite.provision_postgresql"}
-
-
-@dataclass(frozen=True)
-class Provisioned:
-    """The engine the tests run on, and how to tear down what provisioning created."""
-
-    engine: AsyncEngine
-    drop: Callable[[], Any] | None = None
 
 
 @dataclass(frozen=True)
