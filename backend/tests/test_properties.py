@@ -75,11 +75,18 @@ def _stored_name(name: str) -> str | None:
     return stored
 
 
+def _storable_data(data: object) -> bool:
+    """A JSON object whose keys the API accepts: no NUL, no lone surrogate (both are 422)."""
+    if not isinstance(data, dict):
+        return False
+    return all(_stored_name(f"k{key}") is not None for key in data)
+
+
 def _expected_status(items: list[dict], existing: list[str]) -> int:
     if not items or len(items) > 1000:
         return 422
     stored = [_stored_name(item["name"]) for item in items]
-    if None in stored or any(not isinstance(item.get("data", {}), dict) for item in items):
+    if None in stored or not all(_storable_data(item.get("data", {})) for item in items):
         return 422
     if len(set(stored)) < len(stored) or set(stored) & set(existing):
         return 409
