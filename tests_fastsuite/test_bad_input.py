@@ -131,6 +131,8 @@ def server_refusing_every_password() -> Iterator[int]:
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield port
+    # close() alone does not wake a thread blocked in accept(); shutdown() does, at once.
+    listener.shutdown(socket.SHUT_RDWR)
     listener.close()
     thread.join(timeout=5)
 
@@ -149,6 +151,7 @@ def test_a_wrong_password_is_named(notes_project, server_refusing_every_password
     )
 
 
+@pytest.mark.slow
 def test_a_missing_driver_is_named(notes_project):
     # As if asyncpg were not installed: importing it fails.
     notes_project.makeconftest('import sys\nsys.modules["asyncpg"] = None\n')

@@ -13,7 +13,9 @@ from postgresql_server import (
 
 DATABASES = {
     "sqlite": [],
-    "postgresql": pytest.param([f"--fastsuite-db-url={POSTGRESQL_URL}"], marks=requires_postgresql),
+    "postgresql": pytest.param(
+        [f"--fastsuite-db-url={POSTGRESQL_URL}"], marks=[requires_postgresql, pytest.mark.slow]
+    ),
 }
 CHECKS = [
     "test_single_head",
@@ -176,6 +178,7 @@ def test_drift_checks_enabled_in_the_ini_join_folder_runs_only(notes_project):
     file_run.assert_outcomes(passed=1)
 
 
+@pytest.mark.slow
 @requires_postgresql
 def test_drift_checks_on_postgresql_leave_no_database_behind(notes_project):
     with database_of_its_own() as server_database:

@@ -50,7 +50,9 @@ async def test_notes_can_be_written(client):
 
 DATABASES = {
     "sqlite": [],
-    "postgresql": pytest.param([f"--fastsuite-db-url={POSTGRESQL_URL}"], marks=requires_postgresql),
+    "postgresql": pytest.param(
+        [f"--fastsuite-db-url={POSTGRESQL_URL}"], marks=[requires_postgresql, pytest.mark.slow]
+    ),
 }
 
 
@@ -69,6 +71,7 @@ def test_migrations_build_the_schema_and_every_test_is_rolled_back(pytester, dat
     result.stdout.fnmatch_lines(["  schema: migrations (option)"])
 
 
+@pytest.mark.slow
 def test_migrations_schema_works_with_xdist(pytester):
     pytester.copy_example("notes_app")
     pytester.makepyfile(test_built=BUILT_BY_MIGRATIONS, test_writes=WRITES, test_empty=EMPTY)

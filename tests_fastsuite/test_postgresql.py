@@ -16,6 +16,9 @@ from postgresql_server import (
     url_with,
 )
 
+# Each test provisions real databases, several in subprocesses: seconds each (`-m slow`).
+pytestmark = pytest.mark.slow
+
 WHERE_AM_I = """
 import os
 from pathlib import Path

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 WORKER_TESTS = """
 import os
 
@@ -32,6 +34,7 @@ async def test_real_commit_is_alone_in_the_database(db_session):
 """
 
 
+@pytest.mark.slow
 def test_two_workers_each_with_its_own_database(items_project):
     items_project.makepyfile(
         test_worker_a=WORKER_TESTS.format(prefix="a"), test_worker_b=WORKER_TESTS.format(prefix="b")
