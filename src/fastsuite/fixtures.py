@@ -272,7 +272,7 @@ async def _fastsuite_transaction(
     async with isolated_scope(db_engine, enclosing) as scope:
         yield scope
     if enclosing is None:
-        leaked = await _fastsuite_database.leaked_rows()
+        leaked = await _fastsuite_database.leaked_rows(scope.ended_intact)
         if leaked:
             await _fastsuite_database.restore()
             pytest.fail(LEAKED_ROWS.format(tables=describe_leak(leaked)), pytrace=False)
@@ -288,8 +288,8 @@ async def db_session(
     The app's requests in the same test use the same transaction, so each sees the other's
     writes; `commit()` releases a SAVEPOINT, and everything is rolled back after the test.
     Factories built on fastsuite.AsyncFactory persist through it, and the app's own session
-    factory (fastsuite_sessionmaker) opens sessions in the same transaction. Costs a BEGIN,
-    a ROLLBACK and one row-count query (the leak guard) per test.
+    factory (fastsuite_sessionmaker) opens sessions in the same transaction. Costs a BEGIN
+    and a ROLLBACK per test (plus a row-count query for the leak guard, off in-memory SQLite).
     """
     async with _sessions_in(_fastsuite_transaction, _fastsuite_app_sessionmaker) as session:
         yield session

@@ -40,6 +40,9 @@ class IsolationScope:
     # Serialises the app's request sessions: sessions on one connection must nest (each
     # SAVEPOINT released before the enclosing one), which concurrent requests would break.
     request_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Set when an outer scope ends: whether its transaction was still open, so the rollback
+    # undid everything (None when the driver cannot tell).
+    ended_intact: bool | None = None
 
     @property
     def commits_for_real(self) -> bool:
@@ -72,13 +75,26 @@ async def isolated_scope(
     try:
         transaction = await connection.begin()
         savepoints.reset(connection)
+        scope = IsolationScope(connection, transaction)
         try:
-            yield IsolationScope(connection, transaction)
+            yield scope
         finally:
+            scope.ended_intact = transaction.is_active and await _driver_in_transaction(connection)
             if transaction.is_active:
                 await transaction.rollback()
     finally:
         await connection.close()
+
+
+async def _driver_in_transaction(connection: AsyncConnection) -> bool | None:
+    """Whether the database connection itself is still in a transaction, where it can tell.
+
+    A COMMIT sent behind SQLAlchemy's back (raw SQL, the driver) leaves SQLAlchemy believing
+    its transaction open; sqlite3 and aiosqlite know better.
+    """
+    raw = await connection.get_raw_connection()
+    in_transaction = getattr(raw.driver_connection, "in_transaction", None)
+    return in_transaction if isinstance(in_transaction, bool) else None
 
 
 def committing_scope(engine: AsyncEngine) -> IsolationScope:
