@@ -29,20 +29,18 @@ def targets(summary: dict[str, Any]) -> list[tuple[str, dict[str, float] | None,
             _met(ratio, le=0.5),
         )
     )
-    micro = (summary.get("micro") or {}).get("variants", {}).get("fastsuite", {})
-    micro_ratio = (
-        {"median": micro["ratio_to_sync"], "min": micro["ratio_min"], "max": micro["ratio_max"]}
-        if "ratio_to_sync" in micro
-        else None
-    )
-    rows.append(
-        (
-            "per statement: fastsuite engine / sync SQLAlchemy",
-            micro_ratio,
-            "≤ 1.5",
-            _met(micro_ratio, le=1.5),
+    variants = (summary.get("micro") or {}).get("variants", {})
+    for variant, label in (
+        ("fastsuite-orm", "per statement, ORM (as the app runs them): fastsuite / sync SQLAlchemy"),
+        ("fastsuite", "per statement, Core: fastsuite engine / sync SQLAlchemy"),
+    ):
+        micro = variants.get(variant, {})
+        micro_ratio = (
+            {"median": micro["ratio_to_sync"], "min": micro["ratio_min"], "max": micro["ratio_max"]}
+            if "ratio_to_sync" in micro
+            else None
         )
-    )
+        rows.append((label, micro_ratio, "≤ 1.5", _met(micro_ratio, le=1.5)))
     ttfr = summary.get("ttfr", {}).get("fastsuite", {}).get("ratio_vs_floor_stack")
     rows.append(
         ("time to first result: fastsuite / bare-stack floor", ttfr, "≤ 1.2", _met(ttfr, le=1.2))

@@ -11,6 +11,10 @@ inside one transaction that is rolled back at the end:
   fastsuite   async SQLAlchemy through fastsuite's default in-memory engine
   fastsuite-aiosqlite   the same provisioning with fastsuite's aiosqlite option
 
+and the same pair the way the app's code does it, through the ORM (add + flush, then a
+select of the entity) in a session joined to the connection with a SAVEPOINT, as the harness
+runs it: sync-orm (the baseline of the -orm variants), aiosqlite-orm, fastsuite-orm.
+
 Measurement only: nothing here asserts a timing.
 """
 
@@ -27,7 +31,8 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.pool import StaticPool
 
 metadata = MetaData()
@@ -95,11 +100,70 @@ def run_fastsuite_aiosqlite(pairs: int) -> float:
     return asyncio.run(_run_async(fastsuite_engine("aiosqlite"), pairs))
 
 
+class _Base(DeclarativeBase):
+    pass
+
+
+class Row(_Base):
+    __tablename__ = "orm_row"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+
+
+def run_sync_orm(pairs: int) -> float:
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    _Base.metadata.create_all(engine)
+    with engine.connect() as conn, conn.begin() as trans:
+        session = Session(bind=conn, join_transaction_mode="create_savepoint")
+        start = time.perf_counter()
+        for i in range(pairs):
+            row = Row(name=f"row-{i}")
+            session.add(row)
+            session.flush()
+            assert session.scalars(select(Row).where(Row.id == row.id)).one() is row
+        elapsed = time.perf_counter() - start
+        session.close()
+        trans.rollback()
+    engine.dispose()
+    return elapsed
+
+
+async def _run_async_orm(engine: AsyncEngine, pairs: int) -> float:
+    async with engine.begin() as conn:
+        await conn.run_sync(_Base.metadata.create_all)
+    async with engine.connect() as conn:
+        trans = await conn.begin()
+        session = AsyncSession(bind=conn, join_transaction_mode="create_savepoint")
+        start = time.perf_counter()
+        for i in range(pairs):
+            row = Row(name=f"row-{i}")
+            session.add(row)
+            await session.flush()
+            assert (await session.scalars(select(Row).where(Row.id == row.id))).one() is row
+        elapsed = time.perf_counter() - start
+        await session.close()
+        await trans.rollback()
+    await engine.dispose()
+    return elapsed
+
+
+def run_aiosqlite_orm(pairs: int) -> float:
+    engine = create_async_engine("sqlite+aiosqlite://", poolclass=StaticPool)
+    return asyncio.run(_run_async_orm(engine, pairs))
+
+
+def run_fastsuite_orm(pairs: int) -> float:
+    return asyncio.run(_run_async_orm(fastsuite_engine(), pairs))
+
+
 VARIANTS: dict[str, Callable[[int], float]] = {
     "sync": run_sync,
     "aiosqlite": run_aiosqlite,
     "fastsuite": run_fastsuite,
     "fastsuite-aiosqlite": run_fastsuite_aiosqlite,
+    "sync-orm": run_sync_orm,
+    "aiosqlite-orm": run_aiosqlite_orm,
+    "fastsuite-orm": run_fastsuite_orm,
 }
 
 
@@ -126,11 +190,11 @@ def main() -> None:
             samples[name].append(fn(args.pairs) / args.pairs * 1e6)
 
     out: dict[str, Any] = {"pairs": args.pairs, "repeats": args.repeats, "variants": {}}
-    base = samples["sync"]
     for name, values in samples.items():
         if name in errors:
             out["variants"][name] = {"error": errors[name]}
             continue
+        base = samples["sync-orm" if name.endswith("-orm") else "sync"]
         ratios = [v / b for v, b in zip(values, base, strict=True)]
         out["variants"][name] = {
             "us_per_pair": statistics.median(values),
