@@ -9,7 +9,7 @@ from fastapi import APIRouter, status
 from app.api.deps import AdminUser, Limit, Offset, OptionalBool, OptionalId, Search, SessionDep
 from app.schemas.bulk import BulkActionResult, UsersBulkAction
 from app.schemas.common import DEFAULT_PAGE_LIMIT
-from app.schemas.context import ContextPublic, ContextsPublic
+from app.schemas.context import ContextsPublic
 from app.schemas.user import UserCreate, UserPublic, UsersPublic, UserUpdate
 from app.services import contexts as contexts_service
 from app.services import users as service
@@ -47,12 +47,7 @@ async def list_users(
         is_active=is_active,
         is_staff=is_staff,
     )
-    return UsersPublic(
-        items=[UserPublic.model_validate(item) for item in page.items],
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return UsersPublic.model_validate(page)  # from the page's attributes, items included
 
 
 @router.post(
@@ -128,9 +123,4 @@ async def list_all_contexts(
         search=search,
         is_active=is_active,
     )
-    return ContextsPublic(
-        items=[ContextPublic.model_validate(item) for item in page.items],
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return ContextsPublic.model_validate(page)  # from the page's attributes, items included

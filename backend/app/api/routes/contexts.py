@@ -49,12 +49,7 @@ async def list_contexts(
         search=search,
         is_active=is_active,
     )
-    return ContextsPublic(
-        items=[ContextPublic.model_validate(item) for item in page.items],
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return ContextsPublic.model_validate(page)  # from the page's attributes, items included
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=_CONFLICT)
