@@ -12,6 +12,7 @@ from app.core.security import verify_password
 from app.models import Context, User
 from sqlalchemy import func, select
 
+from tests.api import USER_PUBLIC_FIELDS
 from tests.conftest import bearer
 from tests.factories import DEFAULT_PASSWORD, ContextFactory, UserFactory
 
@@ -25,18 +26,6 @@ OTHER_PASSWORD = "another-password-456"
 PLAINTEXTS = (DEFAULT_PASSWORD, NEW_PASSWORD, OTHER_PASSWORD)
 HASH_MARKERS = ("$argon2", "pbkdf2_sha256$")
 
-USER_PUBLIC_FIELDS = {
-    "id",
-    "username",
-    "email",
-    "first_name",
-    "last_name",
-    "is_active",
-    "is_staff",
-    "is_superuser",
-    "date_joined",
-    "last_login",
-}
 NOT_FOUND = {"detail": "User not found"}
 
 

@@ -17,22 +17,11 @@ from app.core.config import get_settings
 from app.core.security import create_access_token, hash_password, verify_password
 from pwdlib.hashers.argon2 import Argon2Hasher
 
+from tests.api import USER_PUBLIC_FIELDS
 from tests.conftest import bearer
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 INCORRECT = {"detail": "Incorrect username or password"}
-USER_PUBLIC_FIELDS = {
-    "id",
-    "username",
-    "email",
-    "first_name",
-    "last_name",
-    "is_active",
-    "is_staff",
-    "is_superuser",
-    "date_joined",
-    "last_login",
-}
 
 # Django's own test vectors (django/contrib/auth tests, 1.4 and 1.5): 10,000 iterations.
 DJANGO_PASSWORD = "lètmein"
