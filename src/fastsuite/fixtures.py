@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,21 +158,22 @@ def _fastsuite_session_dependency(request: pytest.FixtureRequest) -> Callable[..
     return dependency
 
 
-@asynccontextmanager
-async def _sessions_in(
+def _open_session(
     scope: IsolationScope, app_sessionmaker: async_sessionmaker[Any] | None
-) -> AsyncIterator[AsyncSession]:
-    """A session in `scope` for the test and its factories; the app's factory sent there too."""
+) -> tuple[AsyncSession, Callable[[], Awaitable[None]]]:
+    """A session in `scope` for the test and its factories, the app's factory sent there too;
+    and what undoes it all."""
     restore = redirect_sessionmaker(app_sessionmaker, scope) if app_sessionmaker else None
     session = scope.sessionmaker()()
     factories._push_session(session)
-    try:
-        yield session
-    finally:
+
+    async def close() -> None:
         factories._pop_session()
         await session.close()
         if restore is not None:
             restore()
+
+    return session, close
 
 
 @dataclass(frozen=True)
@@ -214,10 +214,11 @@ async def _seed_session(
     enclosing = _seed_scopes[-1][1] if _seed_scopes else None
     async with isolated_scope(db_engine, enclosing) as scope:
         _seed_scopes.append((fixture, scope))
+        session, close = _open_session(scope, app_sessionmaker)
         try:
-            async with _sessions_in(scope, app_sessionmaker) as session:
-                yield session
+            yield session
         finally:
+            await close()
             _seed_scopes.pop()
 
 
@@ -263,14 +264,19 @@ async def _fastsuite_transaction(
                 COMMIT_INSIDE_SEED.format(test=request.node.nodeid, fixture=_seed_scopes[-1][0]),
                 pytrace=False,
             )
+        scope = committing_scope(db_engine)
         try:
-            yield committing_scope(db_engine)
+            yield scope
         finally:
+            await scope.close_resources()
             await _fastsuite_database.restore()
         return
     enclosing = _seed_scopes[-1][1] if _seed_scopes else None
     async with isolated_scope(db_engine, enclosing) as scope:
-        yield scope
+        try:
+            yield scope
+        finally:
+            await scope.close_resources()
     if enclosing is None:
         leaked = await _fastsuite_database.leaked_rows(scope.ended_intact)
         if leaked:
@@ -278,11 +284,11 @@ async def _fastsuite_transaction(
             pytest.fail(LEAKED_ROWS.format(tables=describe_leak(leaked)), pytrace=False)
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def db_session(
+@pytest.fixture
+def db_session(
     _fastsuite_transaction: IsolationScope,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
-) -> AsyncIterator[AsyncSession]:
+) -> AsyncSession:
     """Function scope. An AsyncSession inside this test's transaction.
 
     The app's requests in the same test use the same transaction, so each sees the other's
@@ -291,8 +297,9 @@ async def db_session(
     factory (fastsuite_sessionmaker) opens sessions in the same transaction. Costs a BEGIN
     and a ROLLBACK per test (plus a row-count query for the leak guard, off in-memory SQLite).
     """
-    async with _sessions_in(_fastsuite_transaction, _fastsuite_app_sessionmaker) as session:
-        yield session
+    session, close = _open_session(_fastsuite_transaction, _fastsuite_app_sessionmaker)
+    _fastsuite_transaction.close_later(close)
+    return session
 
 
 @pytest.fixture
@@ -310,15 +317,15 @@ def app(_fastsuite_app: FastAPI) -> Iterator[FastAPI]:
         pytest.fail(OVERRIDE_LEAK.format(names=", ".join(leaked)), pytrace=False)
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def client(
+@pytest.fixture
+def client(
     app: FastAPI,
     db_session: AsyncSession,
     _fastsuite_transaction: IsolationScope,
     _fastsuite_lifespan: _LiveApp,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
     _fastsuite_session_dependency: Callable[..., Any],
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> Iterator[httpx.AsyncClient]:
     """Function scope. An httpx.AsyncClient bound to the app, base URL http://test.
 
     The app's lifespan has run (once per process); its session dependency, and its own
@@ -331,35 +338,35 @@ async def client(
             override = session_override(_fastsuite_transaction)
             app.dependency_overrides[_fastsuite_session_dependency] = override
         _fastsuite_lifespan.turns.lock = _fastsuite_transaction.request_lock
+        http_client = httpx.AsyncClient(
+            transport=_fastsuite_lifespan.transport, base_url="http://test"
+        )
+        _fastsuite_transaction.close_later(http_client.aclose)
         try:
-            async with httpx.AsyncClient(
-                transport=_fastsuite_lifespan.transport, base_url="http://test"
-            ) as http_client:
-                yield http_client
+            yield http_client
         finally:
             _fastsuite_lifespan.turns.lock = None
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def client_factory(
+@pytest.fixture
+def client_factory(
     client: httpx.AsyncClient,
+    _fastsuite_transaction: IsolationScope,
     _fastsuite_lifespan: _LiveApp,
-) -> AsyncIterator[Callable[..., httpx.AsyncClient]]:
+) -> Callable[..., httpx.AsyncClient]:
     """Function scope. `client_factory(headers=...)` makes more clients like `client`.
 
     Each is bound to the same app and the same test transaction (a logged-in client per user,
     say) and is closed after the test. Costs nothing until called.
     """
-    made: list[httpx.AsyncClient] = []
 
     def make(**options: Any) -> httpx.AsyncClient:
         options.setdefault("base_url", client.base_url)
-        made.append(httpx.AsyncClient(transport=_fastsuite_lifespan.transport, **options))
-        return made[-1]
+        made = httpx.AsyncClient(transport=_fastsuite_lifespan.transport, **options)
+        _fastsuite_transaction.close_later(made.aclose)
+        return made
 
-    yield make
-    for extra in made:
-        await extra.aclose()
+    return make
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ the database is restored afterwards.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +43,18 @@ class IsolationScope:
     # Set when an outer scope ends: whether its transaction was still open, so the rollback
     # undid everything (None when the driver cannot tell).
     ended_intact: bool | None = None
+    # What the test's sessions and clients leave to close, last opened first, before the
+    # scope ends. Collected here so that only one fixture per test needs to be async: each
+    # async fixture costs pytest-asyncio an event-loop round of its own to set up and tear down.
+    _closers: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+
+    def close_later(self, closer: Callable[[], Awaitable[Any]]) -> None:
+        """Have `closer` awaited when the test ends, before its transaction is rolled back."""
+        self._closers.append(closer)
+
+    async def close_resources(self) -> None:
+        while self._closers:
+            await self._closers.pop()()
 
     @property
     def commits_for_real(self) -> bool:
