@@ -25,6 +25,13 @@ async def test_commits_the_outer_transaction(db_session):
     await (await db_session.connection()).commit()
 
 
+async def test_commits_behind_sqlalchemys_back(db_session):
+    # A raw COMMIT: SQLAlchemy still believes its transaction open; the driver knows better.
+    connection = await db_session.connection()
+    await connection.exec_driver_sql("INSERT INTO owners (name) VALUES ('raw')")
+    await connection.exec_driver_sql("COMMIT")
+
+
 async def test_next_test_starts_clean(db_session, client):
     assert await count(db_session, Owner) == 0
     assert await count(db_session, Item) == 0
@@ -44,7 +51,14 @@ def test_leak_guard_fails_the_test_naming_the_table_and_restores(items_project, 
 
     result = items_project.runpytest(f"--fastsuite-sqlite-driver={driver}")
 
-    result.assert_outcomes(passed=3, errors=1)
+    result.assert_outcomes(passed=4, errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_commits_behind_sqlalchemys_back*",
+            "fastsuite: rows were committed outside this test's transaction and would leak into "
+            "the next tests: table owners has 1 rows (had 0).*",
+        ]
+    )
     result.stdout.fnmatch_lines(
         [
             "*ERROR at teardown of test_commits_the_outer_transaction*",

@@ -265,23 +265,28 @@ async def _fastsuite_transaction(
                 pytrace=False,
             )
         scope = committing_scope(db_engine)
+        close_error = None
         try:
             yield scope
         finally:
-            await scope.close_resources()
+            close_error = await scope.close_resources()
             await _fastsuite_database.restore()
+        if close_error is not None:
+            raise close_error
         return
     enclosing = _seed_scopes[-1][1] if _seed_scopes else None
     async with isolated_scope(db_engine, enclosing) as scope:
         try:
             yield scope
         finally:
-            await scope.close_resources()
+            close_error = await scope.close_resources()
     if enclosing is None:
         leaked = await _fastsuite_database.leaked_rows(scope.ended_intact)
         if leaked:
             await _fastsuite_database.restore()
             pytest.fail(LEAKED_ROWS.format(tables=describe_leak(leaked)), pytrace=False)
+    if close_error is not None:
+        raise close_error
 
 
 @pytest.fixture

@@ -52,9 +52,16 @@ class IsolationScope:
         """Have `closer` awaited when the test ends, before its transaction is rolled back."""
         self._closers.append(closer)
 
-    async def close_resources(self) -> None:
+    async def close_resources(self) -> BaseException | None:
+        """Await every closer, even after one fails; return the first failure, if any, for the
+        caller to raise once it has rolled back (and restored) the database."""
+        first_error: BaseException | None = None
         while self._closers:
-            await self._closers.pop()()
+            try:
+                await self._closers.pop()()
+            except Exception as error:  # a session whose SAVEPOINT a raw COMMIT ended, say
+                first_error = first_error or error
+        return first_error
 
     @property
     def commits_for_real(self) -> bool:
