@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.base import MAX_ID
+from app.services.errors import Conflict
 
 T = TypeVar("T")
 
@@ -49,3 +51,13 @@ async def fetch_page(
     total = await session.scalar(select(func.count()).select_from(statement.subquery()))
     rows = await session.scalars(statement.order_by(order_by).limit(limit).offset(offset))
     return Page(items=rows.all(), total=total or 0, limit=limit, offset=offset)
+
+
+async def commit_or_conflict(session: AsyncSession, conflict: Conflict) -> None:
+    """Commit; a unique constraint a concurrent request won between our check and our write
+    becomes `conflict` (a 409), never a 500."""
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raise conflict from None

@@ -20,7 +20,7 @@ from app.models.base import utcnow
 from app.schemas.bulk import ContextBulkUpdateItem
 from app.schemas.context import ContextCreate
 from app.services.common import storable_id
-from app.services.errors import Conflict, InvalidItems, NotFound, describe_ids, describe_items
+from app.services.errors import Conflict, InvalidItems, NotFound, describe_items
 
 UPDATABLE_FIELDS = ("name", "description", "data", "is_active")
 _TABLE = cast("Table", Context.__table__)
@@ -106,13 +106,7 @@ def _missing(ids: Sequence[int], found: set[int]) -> NotFound | None:
     missing_indexes = [index for index, id_ in enumerate(ids) if id_ not in found]
     if not missing_indexes:
         return None
-    missing_ids = list(dict.fromkeys(ids[index] for index in missing_indexes))
-    return NotFound(
-        f"Contexts not found: ids {describe_ids(missing_ids)} ({describe_items(missing_indexes)});"
-        " nothing was written",
-        indexes=missing_indexes,
-        ids=missing_ids,
-    )
+    return NotFound.for_items("Contexts", ids, missing_indexes, "nothing was written")
 
 
 async def bulk_update_contexts(

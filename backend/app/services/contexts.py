@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Context, User
 from app.models.base import utcnow
 from app.schemas.context import ContextCreate, ContextUpdate
-from app.services.common import LIKE_ESCAPE, Page, contains_pattern, fetch_page, storable_id
+from app.services.common import (
+    LIKE_ESCAPE,
+    Page,
+    commit_or_conflict,
+    contains_pattern,
+    fetch_page,
+    storable_id,
+)
 from app.services.errors import Conflict, NotFound
 
 CONTEXT_NOT_FOUND = "Context not found"
@@ -66,22 +72,13 @@ async def _name_exists(
     return (await session.scalar(statement.limit(1))) is not None
 
 
-async def _commit_or_conflict(session: AsyncSession, conflict: Conflict) -> None:
-    try:
-        await session.commit()
-    except IntegrityError:
-        # A concurrent request took the name between our check and our write.
-        await session.rollback()
-        raise conflict from None
-
-
 async def create_context(*, session: AsyncSession, owner: User, data: ContextCreate) -> Context:
     if await _name_exists(session=session, owner_id=owner.id, name=data.name):
         raise _name_taken(data.name)
     now = utcnow()
     context = Context(owner_id=owner.id, created_at=now, updated_at=now, **data.model_dump())
     session.add(context)
-    await _commit_or_conflict(session, _name_taken(data.name))
+    await commit_or_conflict(session, _name_taken(data.name))
     return context
 
 
@@ -101,7 +98,7 @@ async def update_context(
         setattr(context, field, value)
     if session.is_modified(context):
         context.updated_at = utcnow()
-        await _commit_or_conflict(session, _name_taken(context.name))
+        await commit_or_conflict(session, _name_taken(context.name))
     return context
 
 

@@ -24,6 +24,19 @@ class ServiceError(Exception):
 class NotFound(ServiceError):
     """The object does not exist, or is not visible to the caller."""
 
+    @classmethod
+    def for_items(
+        cls, kind: str, ids: Sequence[int], missing_indexes: Sequence[int], outcome: str
+    ) -> NotFound:
+        """The batch items at `missing_indexes` name no visible `kind`; ids listed once each."""
+        missing_ids = list(dict.fromkeys(ids[index] for index in missing_indexes))
+        return cls(
+            f"{kind} not found: ids {describe_ids(missing_ids)}"
+            f" ({describe_items(missing_indexes)}); {outcome}",
+            indexes=missing_indexes,
+            ids=missing_ids,
+        )
+
 
 class Conflict(ServiceError):
     """The change would break a uniqueness rule or another invariant."""

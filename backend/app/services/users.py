@@ -9,15 +9,21 @@ from collections.abc import Sequence
 from typing import Literal
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core.security import hash_password, off_the_loop
 from app.models import Context, User
 from app.schemas.user import UserCreate, UserUpdate
-from app.services.common import LIKE_ESCAPE, Page, contains_pattern, fetch_page, storable_id
-from app.services.errors import Conflict, Forbidden, NotFound, describe_ids, describe_items
+from app.services.common import (
+    LIKE_ESCAPE,
+    Page,
+    commit_or_conflict,
+    contains_pattern,
+    fetch_page,
+    storable_id,
+)
+from app.services.errors import Conflict, Forbidden, NotFound, describe_items
 
 USER_NOT_FOUND = "User not found"
 ONLY_SUPERUSER_GRANTS = "Only a superuser may create staff or superusers or grant either status"
@@ -79,14 +85,6 @@ async def _username_exists(*, session: AsyncSession, username: str) -> bool:
     return bool(await session.scalar(statement))
 
 
-async def _commit_or_conflict(session: AsyncSession, conflict: Conflict) -> None:
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        raise conflict from None
-
-
 async def create_user(*, session: AsyncSession, actor: User | None, data: UserCreate) -> User:
     if (data.is_staff or data.is_superuser) and not _is_superuser(actor):
         raise Forbidden(ONLY_SUPERUSER_GRANTS)
@@ -95,7 +93,7 @@ async def create_user(*, session: AsyncSession, actor: User | None, data: UserCr
     password_hash = await off_the_loop(hash_password, data.password)
     user = User(password=password_hash, **data.model_dump(exclude={"password"}))
     session.add(user)
-    await _commit_or_conflict(session, _username_taken(data.username))
+    await commit_or_conflict(session, _username_taken(data.username))
     return user
 
 
@@ -124,7 +122,7 @@ async def update_user(
         changes["password"] = await off_the_loop(hash_password, changes["password"])
     for field, value in changes.items():
         setattr(user, field, value)
-    await _commit_or_conflict(session, _username_taken(user.username))
+    await commit_or_conflict(session, _username_taken(user.username))
     return user
 
 
@@ -166,13 +164,7 @@ async def bulk_user_action(
     }
     missing = [index for index, id_ in enumerate(ids) if id_ not in users]
     if missing:
-        missing_ids = list(dict.fromkeys(ids[index] for index in missing))
-        raise NotFound(
-            f"Users not found: ids {describe_ids(missing_ids)} ({describe_items(missing)});"
-            " nothing was changed",
-            indexes=missing,
-            ids=missing_ids,
-        )
+        raise NotFound.for_items("Users", ids, missing, "nothing was changed")
     if not actor.is_superuser:
         protected = [index for index, id_ in enumerate(ids) if users[id_].is_superuser]
         if protected:
