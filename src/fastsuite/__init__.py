@@ -1,9 +1,7 @@
 """fastsuite: a fast, rollback-isolated pytest harness for FastAPI + SQLAlchemy 2 async apps."""
 
-from __future__ import annotations
-
-from fastsuite.factories import AsyncFactory
-from fastsuite.queries import CapturedQueries, Query, assert_max_queries, assert_num_queries
+from fastsuite._factories import AsyncFactory
+from fastsuite._queries import CapturedQueries, Query, assert_max_queries, assert_num_queries
 
 __all__ = [
     "AsyncFactory",

@@ -13,8 +13,8 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from fastsuite import background, factories, provision, queries, savepoints
-from fastsuite.client import (
+from fastsuite import _background, _factories, _provision, _queries, _savepoints
+from fastsuite._client import (
     OVERRIDE_LEAK,
     TakingTurns,
     build_app,
@@ -22,17 +22,18 @@ from fastsuite.client import (
     overrides_restored,
     session_override,
 )
-from fastsuite.config import Settings, import_from_string, settings_key
-from fastsuite.database import LEAKED_ROWS, TestDatabase, describe_leak
-from fastsuite.isolation import (
+from fastsuite._config import Settings, import_from_string, settings_key
+from fastsuite._database import LEAKED_ROWS, TestDatabase, describe_leak
+from fastsuite._isolation import (
     IsolationScope,
+    app_sessionmaker,
     committing_scope,
     isolated_scope,
     redirect_sessionmaker,
 )
-from fastsuite.markers import db_marker_options
-from fastsuite.queries import QueryLog
-from fastsuite.schema import is_metadata_source, metadata_of
+from fastsuite._markers import db_marker_options
+from fastsuite._queries import QUERY_LOG_KEY, QueryLog
+from fastsuite._schema import is_metadata_source, metadata_of
 
 __all__ = [
     "app",
@@ -58,28 +59,6 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
     return request.config.stash[settings_key]
 
 
-def _is_sessionmaker(target: Any) -> bool:
-    return isinstance(target, async_sessionmaker) or callable(target)
-
-
-def _app_sessionmaker(settings: Settings) -> async_sessionmaker[Any] | None:
-    if settings["sessionmaker"] is None:
-        return None
-    target = import_from_string(
-        settings,
-        "sessionmaker",
-        "an async_sessionmaker or a function returning one",
-        _is_sessionmaker,
-    )
-    maker = target if isinstance(target, async_sessionmaker) else target()
-    if not isinstance(maker, async_sessionmaker):
-        raise pytest.UsageError(
-            f"fastsuite: {settings.describe('sessionmaker')} returned "
-            f"{type(maker).__name__}, not an async_sessionmaker."
-        )
-    return maker
-
-
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def db_engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
     """Session scope. The AsyncEngine of this process's test database, schema built.
@@ -89,23 +68,21 @@ async def db_engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine
     process's own, copied from the run's template. Schema from the models (create_all) or
     from the migrations (fastsuite_schema). Costs the schema build (or the copy), once.
     """
-    database = await provision.open_process_database(request.config)
+    database = await _provision.open_process_database(request.config)
     engine = database.engine
-    savepoints.keep_committed_work_of_nested_sessions(engine)
+    _savepoints.keep_committed_work_of_nested_sessions(engine)
     log = QueryLog(engine.sync_engine)
     # A pytest run inside this one (pytester's in-process runs, as in tests_fastsuite) has its
     # own engine and log: it must hand the outer run's log back, not leave none behind.
-    enclosing_log = queries._active_log
-    queries._set_active_log(log)
-    request.config.stash[_query_log_key] = log
+    enclosing_log = _queries.active_log()
+    _queries.set_active_log(log)
+    request.config.stash[QUERY_LOG_KEY] = log
     try:
         yield engine
     finally:
-        queries._set_active_log(enclosing_log)
+        _queries.set_active_log(enclosing_log)
         await database.close()
 
-
-_query_log_key = pytest.StashKey[QueryLog]()
 
 # The open seed scopes (module, then class), innermost last, each with the fixture that opened
 # it (for messages): a test's transaction nests in the innermost. One test runs at a time in a
@@ -144,7 +121,7 @@ def _fastsuite_app(request: pytest.FixtureRequest) -> FastAPI:
 
 @pytest.fixture(scope="session")
 def _fastsuite_app_sessionmaker(request: pytest.FixtureRequest) -> async_sessionmaker[Any] | None:
-    return _app_sessionmaker(_settings(request))
+    return app_sessionmaker(_settings(request))
 
 
 @pytest.fixture(scope="session")
@@ -165,10 +142,10 @@ def _open_session(
     and what undoes it all."""
     restore = redirect_sessionmaker(app_sessionmaker, scope) if app_sessionmaker else None
     session = scope.sessionmaker()()
-    factories._push_session(session)
+    _factories.push_session(session)
 
     async def close() -> None:
-        factories._pop_session()
+        _factories.pop_session()
         await session.close()
         if restore is not None:
             restore()
@@ -256,7 +233,7 @@ async def _fastsuite_transaction(
     db_engine: AsyncEngine,
     _fastsuite_database: TestDatabase,
 ) -> AsyncIterator[IsolationScope]:
-    request.config.stash[_query_log_key].start_test()
+    request.config.stash[QUERY_LOG_KEY].start_test()
     if db_marker_options(request.node).transaction:
         if _seed_scopes:
             pytest.fail(
@@ -381,13 +358,13 @@ def assert_num_queries(_fastsuite_transaction: IsolationScope) -> Callable[..., 
     The failure lists the statements with their parameters. BEGIN/SAVEPOINT/RELEASE/ROLLBACK
     are the isolation's and are not counted. Costs nothing when unused.
     """
-    return queries.assert_num_queries
+    return _queries.assert_num_queries
 
 
 @pytest.fixture
 def assert_max_queries(_fastsuite_transaction: IsolationScope) -> Callable[..., Any]:
     """Function scope. `with assert_max_queries(n):` fails if the block runs more than n."""
-    return queries.assert_max_queries
+    return _queries.assert_max_queries
 
 
 @pytest.fixture
@@ -397,4 +374,4 @@ def capture_on_commit_callbacks() -> Callable[..., Any]:
 
     With `execute=True` they run when the block exits. Costs nothing when unused.
     """
-    return background.capture_on_commit_callbacks
+    return _background.capture_on_commit_callbacks

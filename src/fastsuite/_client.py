@@ -12,16 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fastsuite.isolation import IsolationScope
-
-__all__ = [
-    "OVERRIDE_LEAK",
-    "TakingTurns",
-    "build_app",
-    "changed_overrides",
-    "overrides_restored",
-    "session_override",
-]
+from fastsuite._isolation import IsolationScope
 
 APP_FACTORY_FAILED = (
     "fastsuite: {where} is a factory, and calling it failed: {error!r}. "
