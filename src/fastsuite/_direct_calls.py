@@ -95,7 +95,9 @@ def _never_waits(owner: Any) -> bool:
     return getattr(resolver(owner), NEVER_WAITS, False) is True
 
 
-def can_call_directly(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+def can_call_directly(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> bool:
     """Whether `fn(*args, **kwargs)`, as the asyncio layer would spawn it, never awaits."""
     if fn is getattr:
         # `greenlet_spawn(getattr, sync_connection, "connection")`; getattr on an ORM object
