@@ -17,17 +17,17 @@ from fastsuite import _background, _factories, _provision, _queries, _savepoints
 from fastsuite._client import (
     BASE_URL,
     OVERRIDE_LEAK,
+    AppFactoryError,
     TakingTurns,
     build_app,
     changed_overrides,
     overrides_restored,
     session_override,
 )
-from fastsuite._config import Settings, import_from_string, settings_key
+from fastsuite._config import Settings, settings_key
 from fastsuite._database import LEAKED_ROWS, TestDatabase, describe_leak
 from fastsuite._isolation import (
     IsolationScope,
-    app_sessionmaker,
     committing_scope,
     isolated_scope,
     redirect_sessionmaker,
@@ -40,7 +40,7 @@ from fastsuite._protocols import (
     ClientFactory,
 )
 from fastsuite._queries import QUERY_LOG_KEY, QueryLog
-from fastsuite._schema import is_metadata_source, metadata_of
+from fastsuite._targets import Targets, targets_key
 
 __all__ = [
     "app",
@@ -109,17 +109,16 @@ def db_engine(_fastsuite_engine: AsyncEngine) -> AsyncEngine:
 _seed_scopes: list[tuple[str, IsolationScope]] = []
 
 
+@pytest.fixture(scope="session")
+def _fastsuite_targets(request: pytest.FixtureRequest) -> Targets:
+    return request.config.stash[targets_key]
+
+
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def _fastsuite_database(
-    request: pytest.FixtureRequest, _fastsuite_engine: AsyncEngine
+    _fastsuite_engine: AsyncEngine, _fastsuite_targets: Targets
 ) -> AsyncIterator[TestDatabase]:
-    metadata_target = import_from_string(
-        _settings(request),
-        "metadata",
-        "a SQLAlchemy MetaData or declarative base",
-        is_metadata_source,
-    )
-    database = await TestDatabase.prepare(_fastsuite_engine, metadata_of(metadata_target))
+    database = await TestDatabase.prepare(_fastsuite_engine, _fastsuite_targets.metadata)
     try:
         yield database
     finally:
@@ -127,31 +126,22 @@ async def _fastsuite_database(
 
 
 @pytest.fixture(scope="session")
-def _fastsuite_app(request: pytest.FixtureRequest) -> FastAPI:
-    settings = _settings(request)
-    target = import_from_string(
-        settings,
-        "app",
-        "a FastAPI app or a factory returning one",
-        lambda obj: isinstance(obj, FastAPI) or callable(obj),
-    )
-    return build_app(target, settings.describe("app"))
+def _fastsuite_app(request: pytest.FixtureRequest, _fastsuite_targets: Targets) -> FastAPI:
+    try:
+        return build_app(_fastsuite_targets.app, _settings(request).describe("app"))
+    except AppFactoryError as error:
+        # A configuration error: stop the run in one line, as pytest_configure would have.
+        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 @pytest.fixture(scope="session")
-def _fastsuite_app_sessionmaker(request: pytest.FixtureRequest) -> async_sessionmaker[Any] | None:
-    return app_sessionmaker(_settings(request))
+def _fastsuite_app_sessionmaker(_fastsuite_targets: Targets) -> async_sessionmaker[Any] | None:
+    return _fastsuite_targets.sessionmaker
 
 
 @pytest.fixture(scope="session")
-def _fastsuite_session_dependency(request: pytest.FixtureRequest) -> Callable[..., Any]:
-    dependency: Callable[..., Any] = import_from_string(
-        _settings(request),
-        "session_dependency",
-        "the app's session dependency (a callable)",
-        callable,
-    )
-    return dependency
+def _fastsuite_session_dependency(_fastsuite_targets: Targets) -> Callable[..., Any]:
+    return _fastsuite_targets.session_dependency
 
 
 def _open_session(
