@@ -151,3 +151,41 @@ def test_an_app_factory_that_fails_stops_the_run_in_one_line(items_project, fixt
     )
     assert "Traceback" not in output
     assert " passed" not in output
+
+
+@pytest.mark.slow
+def test_with_xdist_fastsuite_app_missing_stops_the_run_in_the_controller(items_project):
+    items_project.makepyfile(test_first=_first_test("db_session"))
+
+    result = items_project.runpytest_subprocess("-p", "xdist", "-n", "2", "-o", "fastsuite_app=")
+
+    assert_stopped_with_one_line(result, APP_NOT_SET)
+
+
+@pytest.mark.slow
+def test_with_xdist_fixtures_of_an_unconfigured_project_fail_in_one_line(pytester):
+    # The workers collect, and a worker cannot stop the run: each test that takes the
+    # fixtures fails at setup with the message, and the others run.
+    pytester.makefile(".ini", pytest=UNCONFIGURED_INI)
+    pytester.makepyfile(
+        test_first="""
+async def test_session(db_session):
+    pass
+
+
+async def test_client(client):
+    pass
+
+
+async def test_plain():
+    pass
+"""
+    )
+
+    result = pytester.runpytest_subprocess("-p", "xdist", "-n", "2")
+
+    result.assert_outcomes(errors=2, passed=1)
+    line = NOT_CONFIGURED.format(test="{test}", what="fastsuite's fixtures")
+    expected = line.replace("test_first.py::{test}", "this test")
+    assert result.stdout.lines.count(expected) == 2
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()

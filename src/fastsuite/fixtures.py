@@ -40,7 +40,7 @@ from fastsuite._protocols import (
     ClientFactory,
 )
 from fastsuite._queries import QUERY_LOG_KEY, QueryLog
-from fastsuite._targets import Targets, targets_key
+from fastsuite._targets import NOT_CONFIGURED, Targets, targets_key
 
 __all__ = [
     "app",
@@ -71,8 +71,19 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
     return request.config.stash[settings_key]
 
 
+@pytest.fixture(scope="session")
+def _fastsuite_targets(request: pytest.FixtureRequest) -> Targets:
+    targets = request.config.stash.get(targets_key, None)
+    if targets is None:  # not configured (an xdist worker; a serial run stops at collection)
+        what = "fastsuite's fixtures"
+        pytest.fail(NOT_CONFIGURED.format(test="this test", what=what), pytrace=False)
+    return targets
+
+
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def _fastsuite_engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
+async def _fastsuite_engine(
+    request: pytest.FixtureRequest, _fastsuite_targets: Targets
+) -> AsyncIterator[AsyncEngine]:
     """The test database's engine, and the run's query log listening to it."""
     database = await _provision.open_process_database(request.config)
     engine = database.engine
@@ -107,11 +118,6 @@ def db_engine(_fastsuite_engine: AsyncEngine) -> AsyncEngine:
 # it (for messages): a test's transaction nests in the innermost. One test runs at a time in a
 # process, so a plain list is the whole bookkeeping.
 _seed_scopes: list[tuple[str, IsolationScope]] = []
-
-
-@pytest.fixture(scope="session")
-def _fastsuite_targets(request: pytest.FixtureRequest) -> Targets:
-    return request.config.stash[targets_key]
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

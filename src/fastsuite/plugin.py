@@ -75,7 +75,9 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.Item]) -> None:
     settings = session.config.stash.get(settings_key, None)
     if settings is None:
-        _refuse_fixtures_unconfigured(items)
+        # An xdist worker's UsageError would crash it: there, the fixtures fail instead.
+        if not hasattr(session.config, "workerinput"):
+            _refuse_fixtures_unconfigured(items)
         return
     skip_postgresql_only(items, make_url(settings["db_url"] or "").get_backend_name())
     # A test marked fastsuite_db gets its database scope even if it asks only for db_engine.
