@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -248,12 +249,24 @@ async def class_db_session(
         yield session
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def _fastsuite_transaction(
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def _fastsuite_event_loop() -> asyncio.AbstractEventLoop:
+    """The loop the harness's session fixtures, and by default the tests, run in."""
+    return asyncio.get_running_loop()
+
+
+# The test's transaction is a sync fixture that runs its coroutines on the session's loop
+# itself: pytest-asyncio's machinery for an async fixture (its hook, a Runner.run with SIGINT
+# handling for the setup and another for the teardown) costs several times the BEGIN and
+# ROLLBACK the fixture is there for.
+@pytest.fixture
+def _fastsuite_transaction(
     request: pytest.FixtureRequest,
     _fastsuite_engine: AsyncEngine,
     _fastsuite_database: TestDatabase,
-) -> AsyncIterator[IsolationScope]:
+    _fastsuite_event_loop: asyncio.AbstractEventLoop,
+) -> Iterator[IsolationScope]:
+    run = _fastsuite_event_loop.run_until_complete
     request.config.stash[QUERY_LOG_KEY].start_test()
     if db_marker_options(request.node).transaction:
         if _seed_scopes:
@@ -267,21 +280,25 @@ async def _fastsuite_transaction(
         try:
             yield scope
         finally:
-            close_error = await scope.close_resources()
-            await _fastsuite_database.restore()
+            close_error = run(scope.close_resources())
+            run(_fastsuite_database.restore())
         if close_error is not None:
             raise close_error
         return
     enclosing = _seed_scopes[-1][1] if _seed_scopes else None
-    async with isolated_scope(_fastsuite_engine, enclosing) as scope:
+    opened = isolated_scope(_fastsuite_engine, enclosing)
+    scope = run(opened.__aenter__())
+    try:
+        yield scope
+    finally:
         try:
-            yield scope
+            close_error = run(scope.close_resources())
         finally:
-            close_error = await scope.close_resources()
+            run(opened.__aexit__(None, None, None))
     if enclosing is None:
-        leaked = await _fastsuite_database.leaked_rows(scope.ended_intact)
+        leaked = run(_fastsuite_database.leaked_rows(scope.ended_intact))
         if leaked:
-            await _fastsuite_database.restore()
+            run(_fastsuite_database.restore())
             pytest.fail(LEAKED_ROWS.format(tables=describe_leak(leaked)), pytrace=False)
     if close_error is not None:
         raise close_error
