@@ -32,6 +32,7 @@ from fastsuite._isolation import (
     committing_scope,
     isolated_scope,
     redirect_sessionmaker,
+    release_kept_connection,
 )
 from fastsuite._markers import db_marker_options
 from fastsuite._protocols import (
@@ -99,6 +100,7 @@ async def _fastsuite_engine(
         yield engine
     finally:
         _queries.set_active_log(enclosing_log)
+        await release_kept_connection(engine)
         await database.close()
 
 
