@@ -27,6 +27,7 @@ from fastsuite._client import (
 )
 from fastsuite._config import Settings, settings_key
 from fastsuite._database import LEAKED_ROWS, TestDatabase, describe_leak
+from fastsuite._http_client import TestClient
 from fastsuite._isolation import (
     IsolationScope,
     committing_scope,
@@ -360,7 +361,9 @@ class _ServedApp:
 
     def client(self, **options: Any) -> httpx.AsyncClient:
         options.setdefault("base_url", BASE_URL)
-        made = httpx.AsyncClient(transport=self.transport, **options)
+        # Mounted transports (proxies) are chosen per URL by httpx itself: no short road then.
+        kind = httpx.AsyncClient if options.get("mounts") else TestClient
+        made = kind(transport=self.transport, **options)
         self.scope.close_later(made.aclose)
         return made
 
