@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from fastsuite.factories import AsyncFactory
-from fastsuite.queries import CapturedQueries, Query, assert_max_queries, assert_num_queries
+import typing
+
+if typing.TYPE_CHECKING:
+    from fastsuite.factories import AsyncFactory
+    from fastsuite.queries import CapturedQueries, Query, assert_max_queries, assert_num_queries
 
 __all__ = [
     "AsyncFactory",
@@ -12,3 +15,28 @@ __all__ = [
     "assert_max_queries",
     "assert_num_queries",
 ]
+
+# The public names are imported on first use: the `fastsuite-warm` client runs from this package
+# and must start without importing pytest, SQLAlchemy or factory_boy.
+_HOMES = {
+    "AsyncFactory": "fastsuite.factories",
+    "CapturedQueries": "fastsuite.queries",
+    "Query": "fastsuite.queries",
+    "assert_max_queries": "fastsuite.queries",
+    "assert_num_queries": "fastsuite.queries",
+}
+
+
+def __getattr__(name: str) -> typing.Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'fastsuite' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from fastsuite import drift, fixtures, provision
+from fastsuite import _startup, drift, fixtures, provision
 from fastsuite.config import (
     SETTING_SPECS,
     Settings,
@@ -37,7 +37,16 @@ _LOOP_SCOPE_DEFAULTS = {
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    # The earliest hook: the collector stays off until collection ends (fastsuite._startup).
+    _startup.begin()
     add_options(parser)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    # Before the first conftest is imported, so its rewritten asserts are cached too.
+    if (directory := _startup.bytecode_cache_dir(early_config)) is not None:
+        _startup.use_bytecode_cache(early_config, directory)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -54,6 +63,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(fixtures, "fastsuite.fixtures")
     for line in MARKERS:
         config.addinivalue_line("markers", line)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    # After collection (which an xdist controller skips), before the first test.
+    _startup.finish()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _startup.finish()
+    _startup.restore_bytecode_settings(config)
 
 
 def _default_loop_scopes(config: pytest.Config) -> None:
@@ -83,6 +103,8 @@ def _check_imports(settings: Settings) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    # Configuration is over: what it built lives as long as the process.
+    _startup.freeze()
     # Once per run, before xdist starts its workers (its own hook runs last): e.g. build the
     # PostgreSQL template database that each worker copies.
     provision.start_run(session.config)
