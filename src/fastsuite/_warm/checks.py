@@ -20,11 +20,11 @@ def _stamp(path: str) -> Stamp | None:
     return (status.st_ino, status.st_mtime_ns, status.st_size)
 
 
-def take_stamps(paths: Iterable[str]) -> dict[str, Stamp | None]:
-    """Every loaded module's file, and every sys.path folder (a package added or removed)."""
+def take_stamps(paths: Iterable[str], site_folders: Iterable[str]) -> dict[str, Stamp | None]:
+    """Every loaded module's file, and the site-packages folders (a package added or removed)."""
     stamps = {path: _stamp(path) for path in paths}
-    for folder in sys.path:
-        if folder and os.path.isdir(folder):
+    for folder in site_folders:
+        if os.path.isdir(folder):
             stamps[folder] = _stamp(folder)
     return stamps
 

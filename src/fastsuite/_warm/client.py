@@ -153,16 +153,17 @@ def _run_cold(paths: Paths) -> int:
     # Pytest imports (and rewrites) the plugin itself; this package must not be there first.
     learning.forget_own_modules()
     before = set(sys.modules)
+    sys_path = list(sys.path)  # before pytest adds the project's folders
     import pytest
 
     with refusing_to_rewrite(set(), paths.learned) as marked:
         code = pytest.console_main()
     learning.record(paths.learned, sys.modules, before, marked)
-    _start_zygote(paths)
+    _start_zygote(paths, sys_path)
     return code
 
 
-def _start_zygote(paths: Paths) -> None:
+def _start_zygote(paths: Paths, sys_path: list[str]) -> None:
     """A zygote for this environment, in the background, unless one serves or is starting."""
     lock_fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -173,7 +174,7 @@ def _start_zygote(paths: Paths) -> None:
         os.close(lock_fd)
     import subprocess
 
-    arguments = {"directory": str(paths.directory), "key": paths.key, "sys_path": sys.path}
+    arguments = {"directory": str(paths.directory), "key": paths.key, "sys_path": sys_path}
     with open(paths.log, "ab") as log:
         subprocess.Popen(  # noqa: S603 (this interpreter, our own module)
             [sys.executable, "-m", "fastsuite._warm.zygote", json.dumps(arguments)],

@@ -151,7 +151,9 @@ def _settle(zygote: _Zygote) -> None:
     ]
     gc.collect()
     gc.freeze()
-    zygote.stamps = checks.take_stamps(checks.module_files())
+    site_folders = [folder for folder in sys.path if folder.startswith(learning.THIRD_PARTY_ROOTS)]
+    site_folders += [folder.rstrip(os.sep) for folder in learning.THIRD_PARTY_ROOTS]
+    zygote.stamps = checks.take_stamps(checks.module_files(), site_folders)
     zygote.learned_mtime = _mtime(zygote.paths.learned)
 
 
