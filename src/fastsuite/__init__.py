@@ -5,12 +5,29 @@ from __future__ import annotations
 import typing
 
 if typing.TYPE_CHECKING:
-    from fastsuite.factories import AsyncFactory
-    from fastsuite.queries import CapturedQueries, Query, assert_max_queries, assert_num_queries
+    from fastsuite._background import CapturedCallbacks
+    from fastsuite._factories import AsyncFactory
+    from fastsuite._protocols import (
+        AssertMaxQueries,
+        AssertNumQueries,
+        CaptureOnCommitCallbacks,
+        ClientFactory,
+    )
+    from fastsuite._queries import (
+        CapturedQueries,
+        Query,
+        assert_max_queries,
+        assert_num_queries,
+    )
 
 __all__ = [
+    "AssertMaxQueries",
+    "AssertNumQueries",
     "AsyncFactory",
+    "CaptureOnCommitCallbacks",
+    "CapturedCallbacks",
     "CapturedQueries",
+    "ClientFactory",
     "Query",
     "assert_max_queries",
     "assert_num_queries",
@@ -19,11 +36,16 @@ __all__ = [
 # The public names are imported on first use: the `fastsuite-warm` client runs from this package
 # and must start without importing pytest, SQLAlchemy or factory_boy.
 _HOMES = {
-    "AsyncFactory": "fastsuite.factories",
-    "CapturedQueries": "fastsuite.queries",
-    "Query": "fastsuite.queries",
-    "assert_max_queries": "fastsuite.queries",
-    "assert_num_queries": "fastsuite.queries",
+    "AssertMaxQueries": "fastsuite._protocols",
+    "AssertNumQueries": "fastsuite._protocols",
+    "AsyncFactory": "fastsuite._factories",
+    "CaptureOnCommitCallbacks": "fastsuite._protocols",
+    "CapturedCallbacks": "fastsuite._background",
+    "CapturedQueries": "fastsuite._queries",
+    "ClientFactory": "fastsuite._protocols",
+    "Query": "fastsuite._queries",
+    "assert_max_queries": "fastsuite._queries",
+    "assert_num_queries": "fastsuite._queries",
 }
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from fastsuite.config import spec_named
+from fastsuite._config import spec_named
 
 
 @dataclass

@@ -14,8 +14,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from fastsuite import _startup, drift, fixtures, provision
-from fastsuite.config import (
+from fastsuite import _drift, _provision, _startup, fixtures
+from fastsuite._config import (
     SETTING_SPECS,
     Settings,
     add_options,
@@ -23,9 +23,11 @@ from fastsuite.config import (
     resolve_settings,
     settings_key,
 )
-from fastsuite.markers import MARKERS, skip_postgresql_only
-from fastsuite.provision import describe_url
-from fastsuite.schema import is_metadata_source
+from fastsuite._isolation import app_sessionmaker
+from fastsuite._markers import MARKERS, skip_postgresql_only
+from fastsuite._provision import describe_url
+from fastsuite._queries import QUERY_LOG_KEY
+from fastsuite._schema import is_metadata_source
 
 # The engine, the app and its lifespan live for the whole test session, so tests and fixtures
 # must run in the session's event loop, or asyncpg/aiosqlite objects end up "attached to a
@@ -59,7 +61,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if str(config.rootpath) not in sys.path:
             sys.path.insert(0, str(config.rootpath))
         _check_imports(settings)
-        provision.prepare_run(config)
+        _provision.prepare_run(config)
     config.pluginmanager.register(fixtures, "fastsuite.fixtures")
     for line in MARKERS:
         config.addinivalue_line("markers", line)
@@ -99,7 +101,7 @@ def _check_imports(settings: Settings) -> None:
         settings, "session_dependency", "the app's session dependency (a callable)", callable
     )
     if settings["sessionmaker"] is not None:
-        fixtures._app_sessionmaker(settings)
+        app_sessionmaker(settings)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -107,21 +109,21 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     _startup.freeze()
     # Once per run, before xdist starts its workers (its own hook runs last): e.g. build the
     # PostgreSQL template database that each worker copies.
-    provision.start_run(session.config)
+    _provision.start_run(session.config)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """xdist: tell a worker what the run's provisioning made (its template database)."""
-    node.workerinput.update(provision.worker_input(node.config))
+    node.workerinput.update(_provision.worker_input(node.config))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    provision.finish_run(session.config)
+    _provision.finish_run(session.config)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    return drift.drift_collector(file_path, parent)
+    return _drift.drift_collector(file_path, parent)
 
 
 def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.Item]) -> None:
@@ -154,7 +156,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     # Forget the previous test's statements before this test's fixtures run: a setup that fails
     # before the test's transaction begins must not report them as its own "Captured SQL".
-    log = item.config.stash.get(fixtures._query_log_key, None)
+    log = item.config.stash.get(QUERY_LOG_KEY, None)
     if log is not None:
         log.start_test()
 
@@ -165,7 +167,7 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if report.failed and "_fastsuite_transaction" in getattr(item, "fixturenames", ()):
-        log = item.config.stash.get(fixtures._query_log_key, None)
+        log = item.config.stash.get(QUERY_LOG_KEY, None)
         if log is not None and log.recent:
             report.sections.append((f"Captured SQL {report.when}", log.report()))
     return report

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -22,9 +23,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
 )
 
-from fastsuite import savepoints
-
-__all__ = ["IsolationScope", "committing_scope", "isolated_scope", "redirect_sessionmaker"]
+from fastsuite import _savepoints
+from fastsuite._config import Settings, import_from_string
 
 # Sessions joined to a scope's transaction: a session's commit() releases a SAVEPOINT instead of
 # committing, its rollback() rolls back to it; the scope's transaction is rolled back at its end.
@@ -83,7 +83,7 @@ async def isolated_scope(
     if enclosing is not None and isinstance(enclosing.bind, AsyncConnection):
         connection = enclosing.bind
         transaction = await connection.begin_nested()
-        savepoints.always_roll_back_innermost(connection)
+        _savepoints.always_roll_back_innermost(connection)
         try:
             yield IsolationScope(connection, transaction)
         finally:
@@ -93,7 +93,7 @@ async def isolated_scope(
     connection = await engine.connect()
     try:
         transaction = await connection.begin()
-        savepoints.reset(connection)
+        _savepoints.reset(connection)
         scope = IsolationScope(connection, transaction)
         try:
             yield scope
@@ -140,3 +140,25 @@ def redirect_sessionmaker(
         maker.kw.update(saved)
 
     return restore
+
+
+def _is_sessionmaker(target: Any) -> bool:
+    return isinstance(target, async_sessionmaker) or callable(target)
+
+
+def app_sessionmaker(settings: Settings) -> async_sessionmaker[Any] | None:
+    if settings["sessionmaker"] is None:
+        return None
+    target = import_from_string(
+        settings,
+        "sessionmaker",
+        "an async_sessionmaker or a function returning one",
+        _is_sessionmaker,
+    )
+    maker = target if isinstance(target, async_sessionmaker) else target()
+    if not isinstance(maker, async_sessionmaker):
+        raise pytest.UsageError(
+            f"fastsuite: {settings.describe('sessionmaker')} returned "
+            f"{type(maker).__name__}, not an async_sessionmaker."
+        )
+    return maker

@@ -17,9 +17,12 @@ from typing import Any
 
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
-from sqlalchemy.util.concurrency import await_, in_greenlet
+from sqlalchemy.util.concurrency import in_greenlet
 
-__all__ = ["DRIVER_NAME", "SQLiteLoopDialect", "register"]
+try:  # SQLAlchemy 2.1 renamed await_only to await_
+    from sqlalchemy.util.concurrency import await_
+except ImportError:  # SQLAlchemy 2.0
+    from sqlalchemy.util.concurrency import await_only as await_
 
 DRIVER_NAME = "fastsuite_loop"
 

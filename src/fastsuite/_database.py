@@ -10,8 +10,6 @@ from sqlalchemy import MetaData, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import StaticPool
 
-__all__ = ["LEAKED_ROWS", "TestDatabase"]
-
 LEAKED_ROWS = (
     "fastsuite: rows were committed outside this test's transaction and would leak into the "
     "next tests: {tables}. Write through the db_session or client fixtures (rolled back after "

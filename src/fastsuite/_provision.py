@@ -25,25 +25,11 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from fastsuite import sqlite_loop
-from fastsuite.config import Settings, import_from_string, settings_key
-from fastsuite.migrations import AlembicSetup, load_alembic_setup
-from fastsuite.preflight import check_database_url
-from fastsuite.schema import SchemaSource, is_metadata_source, metadata_of
-
-__all__ = [
-    "ProcessDatabase",
-    "Provisioner",
-    "RunState",
-    "create_test_engine",
-    "describe_url",
-    "finish_run",
-    "open_process_database",
-    "prepare_run",
-    "run_state",
-    "start_run",
-    "worker_input",
-]
+from fastsuite import _sqlite_loop
+from fastsuite._config import Settings, import_from_string, settings_key
+from fastsuite._migrations import AlembicSetup, load_alembic_setup
+from fastsuite._preflight import check_database_url
+from fastsuite._schema import SchemaSource, is_metadata_source, metadata_of
 
 RUN_NOT_STARTED = (
     "fastsuite: this process has no test database, because the run's provisioning did not run "
@@ -51,7 +37,7 @@ RUN_NOT_STARTED = (
 )
 _WORKER_INPUT_KEY = "fastsuite_run"
 # Backends whose provisioning lives in a module of its own, imported only when used.
-_BACKEND_MODULES = {"postgresql": "fastsuite.provision_postgresql"}
+_BACKEND_MODULES = {"postgresql": "fastsuite._provision_postgresql"}
 
 
 @dataclass(frozen=True)
@@ -102,7 +88,7 @@ _creators: dict[str, Callable[[URL, str], AsyncEngine]] = {}
 _provisioners: dict[str, Callable[[URL, Settings, SchemaSource], Provisioner]] = {}
 
 
-def _provides(backend: str) -> Callable[[Callable[[URL, str], AsyncEngine]], Any]:
+def provides(backend: str) -> Callable[[Callable[[URL, str], AsyncEngine]], Any]:
     def register(creator: Callable[[URL, str], AsyncEngine]) -> Any:
         _creators[backend] = creator
         return creator
@@ -110,7 +96,7 @@ def _provides(backend: str) -> Callable[[Callable[[URL, str], AsyncEngine]], Any
     return register
 
 
-def _provisions(
+def provisions(
     backend: str,
 ) -> Callable[[Callable[[URL, Settings, SchemaSource], Provisioner]], Any]:
     def register(factory: Callable[[URL, Settings, SchemaSource], Provisioner]) -> Any:
@@ -255,14 +241,14 @@ def _generic_engine(url: URL, sqlite_driver: str) -> AsyncEngine:
     return create_async_engine(url)
 
 
-@_provides("sqlite")
+@provides("sqlite")
 def _sqlite_engine(url: URL, sqlite_driver: str) -> AsyncEngine:
     in_memory = url.database in (None, "", ":memory:")
     if in_memory and url.drivername in ("sqlite", "sqlite+pysqlite", f"sqlite+{sqlite_driver}"):
-        driver = sqlite_loop.DRIVER_NAME if sqlite_driver == "loop" else sqlite_driver
+        driver = _sqlite_loop.DRIVER_NAME if sqlite_driver == "loop" else sqlite_driver
         url = url.set(drivername=f"sqlite+{driver}")
-    if url.drivername.endswith(sqlite_loop.DRIVER_NAME):
-        sqlite_loop.register()
+    if url.drivername.endswith(_sqlite_loop.DRIVER_NAME):
+        _sqlite_loop.register()
     # One connection for the whole process, held by a StaticPool. Isolation by rollback needs
     # the test and the app to share one transaction, hence one connection, so a pool of several
     # connections to one memory database (shared-cache mode) would buy nothing and cost

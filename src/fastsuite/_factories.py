@@ -16,8 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.util.concurrency import in_greenlet
 
-__all__ = ["AsyncFactory"]
-
 T = TypeVar("T")
 
 NO_SESSION = (
@@ -38,12 +36,12 @@ _sessions: list[AsyncSession] = []
 _deferring_flush: ContextVar[type | None] = ContextVar("fastsuite_deferring_flush", default=None)
 
 
-def _push_session(session: AsyncSession) -> None:
+def push_session(session: AsyncSession) -> None:
     """Called by the session fixtures: the session factories persist through from now on."""
     _sessions.append(session)
 
 
-def _pop_session() -> None:
+def pop_session() -> None:
     _sessions.pop()
 
 

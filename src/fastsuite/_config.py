@@ -13,16 +13,6 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-__all__ = [
-    "DEFAULT_DB_URL",
-    "SETTING_SPECS",
-    "Setting",
-    "Settings",
-    "import_from_string",
-    "resolve_settings",
-    "settings_key",
-]
-
 DEFAULT_DB_URL = "sqlite://"
 SCHEMA_SOURCES = ("metadata", "migrations")
 SQLITE_DRIVERS = ("loop", "aiosqlite")

@@ -12,17 +12,10 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fastsuite.isolation import IsolationScope
+from fastsuite._isolation import IsolationScope
 
-__all__ = [
-    "OVERRIDE_LEAK",
-    "TakingTurns",
-    "build_app",
-    "changed_overrides",
-    "overrides_restored",
-    "session_override",
-]
-
+# Where the clients send requests: any host does, the transport hands them to the app.
+BASE_URL = "http://test"
 APP_FACTORY_FAILED = (
     "fastsuite: {where} is a factory, and calling it failed: {error!r}. "
     "It must return a FastAPI app when called without arguments."
