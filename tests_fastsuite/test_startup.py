@@ -77,9 +77,7 @@ def test_the_bytecode_cache_takes_the_rewritten_test_modules(items_project, monk
 
     result.assert_outcomes(passed=1)
     cached = items_project.path / ".bytecode" / test_file.parent.relative_to("/")
-    assert [path.name.split(".")[0] for path in cached.glob("*pytest*.pyc")] == [
-        "test_cache_probe"
-    ]
+    assert [path.name.split(".")[0] for path in cached.glob("*pytest*.pyc")] == ["test_cache_probe"]
     assert not list(items_project.path.glob("**/__pycache__"))
     # The run gave the process's settings back (pytester ran it in this process).
     assert sys.dont_write_bytecode is True
