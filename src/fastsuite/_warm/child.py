@@ -20,8 +20,11 @@ import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from fastsuite._warm import fallback, learning
 from fastsuite._warm.protocol import send_reply
@@ -105,42 +108,46 @@ def _reopen_standard_streams() -> None:
 def _run_pytest(conn: socket.socket, guarded: set[str], learned_path: Path) -> int:
     learning.forget_own_modules()
     zygote_modules = set(sys.modules)
-    import pytest
-
-    with refusing_to_rewrite(guarded, learned_path) as marked:
-        code = pytest.main(sys.argv[1:], plugins=[_ColdOnlyGuard()])
+    with refusing_to_rewrite(guarded) as marks:
+        code = pytest.main(sys.argv[1:], plugins=[_ColdOnlyGuard(marks, learned_path)])
     conn.close()
     sys.stdout.flush()
-    learning.record(learned_path, sys.modules, zygote_modules, marked)
+    learning.record(learned_path, sys.modules, zygote_modules, marks.marked)
     return int(code)
 
 
+@dataclass
+class Marks:
+    """The names pytest marked for rewriting, and those of them the zygote had preloaded."""
+
+    marked: set[str] = field(default_factory=set)
+    preloaded: set[str] = field(default_factory=set)
+
+
 @contextmanager
-def refusing_to_rewrite(preloaded: set[str], learned_path: Path) -> Iterator[set[str]]:
-    """Refuse when pytest marks a preloaded module for rewriting (a new `-p`, say).
+def refusing_to_rewrite(preloaded: set[str]) -> Iterator[Marks]:
+    """Note what pytest marks for rewriting, and which of it the zygote preloaded (a new `-p`,
+    an auto-loaded plugin's distribution): the child then refuses, before any output.
 
     `preloaded` leaves out what `import pytest` imports: a cold run has those too when pytest
-    marks names, and pytest does not rewrite what is already imported.
-
-    Pytest keeps no public hook for what it decides to rewrite: its rewriting import hook's
-    mark_rewrite is wrapped for the run. Yields the names marked.
+    marks names, and pytest does not rewrite what is already imported. Pytest keeps no public
+    hook for what it decides to rewrite: its rewriting import hook's mark_rewrite is wrapped.
     """
     from _pytest.assertion.rewrite import AssertionRewritingHook
 
     original = AssertionRewritingHook.mark_rewrite
-    marked: set[str] = set()
+    marks = Marks()
 
     def mark_rewrite(self: AssertionRewritingHook, *names: str) -> None:
-        for name in names:
-            if any(learning.is_under(module, [name]) for module in preloaded):
-                learning.record(learned_path, {}, (), [name])  # the zygote restarts without it
-                raise Refusal(f"pytest rewrites {name}, which the zygote preloaded")
-        marked.update(names)
-        original(self, *names)
+        marks.marked.update(names)
+        clashing = {name for name in names if learning.is_under_any(preloaded, name)}
+        marks.preloaded |= clashing
+        # Pytest would warn that it cannot rewrite them; the child refuses instead.
+        original(self, *(name for name in names if name not in clashing))
 
     AssertionRewritingHook.mark_rewrite = mark_rewrite  # type: ignore[method-assign]
     try:
-        yield marked
+        yield marks
     finally:
         AssertionRewritingHook.mark_rewrite = original  # type: ignore[method-assign]
 
@@ -148,12 +155,18 @@ def refusing_to_rewrite(preloaded: set[str], learned_path: Path) -> Iterator[set
 class _ColdOnlyGuard:
     """Once pytest has read every source of options: refuse what must run cold."""
 
-    def pytest_cmdline_main(self, config: Any) -> None:
+    def __init__(self, marks: Marks, learned_path: Path) -> None:
+        self.marks = marks
+        self.learned_path = learned_path
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_cmdline_main(self, config: pytest.Config) -> None:
+        if clashing := sorted(self.marks.preloaded):
+            learning.record(self.learned_path, {}, (), clashing)  # the zygote restarts without
+            raise Refusal(f"pytest rewrites {', '.join(clashing)}, which the zygote preloaded")
         reason = fallback.cold_reason_for_options(config.option, os.isatty(0))
         if reason is not None:
             raise Refusal(reason)
-
-    pytest_cmdline_main.tryfirst = True  # type: ignore[attr-defined]
 
 
 def _exit_as_interpreter(code: int) -> None:

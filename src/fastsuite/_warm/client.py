@@ -19,7 +19,6 @@ import sys
 from typing import Any
 
 from fastsuite._warm import fallback, learning
-from fastsuite._warm.child import refusing_to_rewrite
 from fastsuite._warm.protocol import send_request
 from fastsuite._warm.state import (
     VERBOSE_ENV,
@@ -150,15 +149,18 @@ def _umask() -> int:
 
 def _run_cold(paths: Paths) -> int:
     """Pytest in this process, as `pytest` would run it; then learn, and start a zygote."""
-    # Pytest imports (and rewrites) the plugin itself; this package must not be there first.
-    learning.forget_own_modules()
-    before = set(sys.modules)
     sys_path = list(sys.path)  # before pytest adds the project's folders
     import pytest
 
-    with refusing_to_rewrite(set(), paths.learned) as marked:
+    from fastsuite._warm.child import refusing_to_rewrite
+
+    # Pytest imports (and rewrites) the plugin itself; this package must not be there first.
+    learning.forget_own_modules()
+    before = set(sys.modules)
+
+    with refusing_to_rewrite(set()) as marks:
         code = pytest.console_main()
-    learning.record(paths.learned, sys.modules, before, marked)
+    learning.record(paths.learned, sys.modules, before, marks.marked)
     _start_zygote(paths, sys_path)
     return code
 

@@ -41,6 +41,12 @@ def is_under(name: str, packages: Iterable[str]) -> bool:
     return any(name == package or name.startswith(package + ".") for package in packages)
 
 
+def is_under_any(names: Iterable[str], package: str) -> bool:
+    """Whether any of `names` is `package` or one of its submodules."""
+    prefix = package + "."
+    return any(name == package or name.startswith(prefix) for name in names)
+
+
 def is_preloadable(name: str, module: ModuleType, rewrite_marked: Iterable[str]) -> bool:
     if name in _NEVER or is_own(name) or is_under(name, rewrite_marked):
         return False
