@@ -163,7 +163,9 @@ def warm(tmp_path: Path, state_dir: Path) -> Iterator[Warm]:
     # are preloaded from there.
     outer = [*sysconfig.get_paths()["purelib"].split(os.pathsep), str(REPO / "src")]
     (site_packages / "outer.pth").write_text("\n".join(outer) + "\n")
-    (site_packages / "warmprobe.py").write_text("VALUE = 1\n")
+    (site_packages / "warmprobe.py").write_text(
+        "import random\n\nVALUE = 1\nRNG = random.Random()\n"
+    )
     command = venv / "bin" / "fastsuite-warm"
     command.write_text(
         f"#!{venv}/bin/python\nimport sys\nfrom fastsuite._warm.client import main\n"
@@ -204,6 +206,22 @@ def test_a_warm_run_prints_and_exits_as_a_cold_run(warm):
     assert _without_durations(hot.stdout) == _without_durations(cold.stdout)
     assert "assert 1 == 2" in hot.stdout
     assert "1 failed, 1 passed" in hot.stdout
+
+
+@pytest.mark.slow
+def test_each_warm_run_has_fresh_random_state(warm):
+    _started(warm)
+    (warm.project / "test_probe.py").write_text(
+        "import random, warmprobe\n\n"
+        "def test_draws():\n"
+        "    print('draws', warmprobe.RNG.random(), random.random())\n"
+    )
+
+    runs = [warm.run("-q", "-s") for _ in range(2)]
+
+    assert [served(run) for run in runs] == ["warm", "warm"]
+    draws = [next(line for line in run.stdout.splitlines() if "draws" in line) for run in runs]
+    assert draws[0] != draws[1]
 
 
 @pytest.mark.slow

@@ -144,7 +144,8 @@ def _settle(zygote: _Zygote) -> None:
         and not learning.is_own(name)
         and "PYTEST_DONT_REWRITE" not in (getattr(module, "__doc__", None) or "")
     }
-    zygote.random_states = [
+    # Frozen objects are out of gc.get_objects()' reach: the list grows with each preload.
+    zygote.random_states += [
         obj
         for obj in gc.get_objects()
         if isinstance(obj, random.Random) and not isinstance(obj, random.SystemRandom)
