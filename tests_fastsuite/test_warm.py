@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from fastsuite._warm.fallback import cold_reason
+from fastsuite._warm.learning import is_preloadable
 
 REPO = Path(__file__).resolve().parents[1]
 WARM_COMMAND = Path(sys.executable).parent / "fastsuite-warm"
@@ -60,6 +61,23 @@ def test_fails():
 )
 def test_cold_reason_from_the_command_line(args, tty, reason):
     assert cold_reason(args, stdin_is_tty=tty) == reason
+
+
+def test_only_third_party_modules_that_pytest_leaves_alone_are_preloadable():
+    import _pytest.python
+    import sqlalchemy.orm
+
+    import fastsuite.plugin
+    from tests_fastsuite import conftest  # a module of this project
+
+    assert is_preloadable("sqlalchemy.orm", sqlalchemy.orm, rewrite_marked=[])
+    assert is_preloadable("_pytest.python", _pytest.python, rewrite_marked=[])
+    assert not is_preloadable("sqlalchemy.orm", sqlalchemy.orm, rewrite_marked=["sqlalchemy"])
+    assert not is_preloadable("fastsuite.plugin", fastsuite.plugin, rewrite_marked=[])
+    assert not is_preloadable("tests_fastsuite.conftest", conftest, rewrite_marked=[])
+    # A module pytest rewrote (its loader is pytest's), wherever it lives.
+    assert type(conftest.__loader__).__name__ == "AssertionRewritingHook"
+    assert not is_preloadable("sqlalchemy.orm", conftest, rewrite_marked=[])
 
 
 @dataclass
