@@ -80,6 +80,35 @@ def test_only_third_party_modules_that_pytest_leaves_alone_are_preloadable():
     assert not is_preloadable("sqlalchemy.orm", conftest, rewrite_marked=[])
 
 
+FORK_SAFETY_PROBE = """
+import threading, time
+from fastsuite._warm.checks import open_descriptors, unsafe_to_fork
+
+allowed = set(open_descriptors())
+print(unsafe_to_fork(allowed))
+with open(__file__) as stray:
+    print(unsafe_to_fork(allowed).replace(f"descriptor {stray.fileno()} ", "descriptor N "))
+thread = threading.Thread(target=time.sleep, args=(1,))
+thread.start()
+print(unsafe_to_fork(allowed))
+"""
+
+
+def test_a_zygote_will_not_fork_beside_a_thread_or_a_stray_descriptor(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text(FORK_SAFETY_PROBE)
+
+    result = subprocess.run(  # noqa: S603 (this interpreter, our own probe)
+        [sys.executable, str(probe)], capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout.splitlines() == [
+        "None",
+        f"descriptor N is open ({probe})",
+        "2 threads are running",
+    ]
+
+
 @dataclass
 class Warm:
     """fastsuite-warm in a throwaway environment, with a project folder."""
@@ -254,6 +283,21 @@ def test_a_changed_preloaded_file_runs_cold_and_restarts_the_zygote(warm):
     assert served(stale) == f"cold run: {probe} changed since it was preloaded"
     assert stale.returncode == 1
     warm.wait_for_zygote()
+    assert served(warm.run("-q")) == "warm"
+
+
+@pytest.mark.slow
+def test_the_zygote_restarts_after_its_runs_are_spent(warm):
+    warm.env["FASTSUITE_WARM_MAX_RUNS"] = "2"
+    _started(warm)
+
+    assert [served(warm.run("-q")) for _ in range(2)] == ["warm", "warm"]
+
+    # The zygote replaces itself (exec: the same pid) after its second run.
+    deadline = time.monotonic() + 120
+    while warm.log().count(" serving ") < 2 or "0 runs" not in warm.status():
+        assert time.monotonic() < deadline, warm.log()
+        time.sleep(0.2)
     assert served(warm.run("-q")) == "warm"
 
 
