@@ -16,6 +16,7 @@ import os
 import signal
 import socket
 import sys
+from pathlib import Path
 from typing import Any
 
 from fastsuite._warm import fallback, learning
@@ -222,17 +223,28 @@ def _status() -> int:
 
 
 def _stop() -> int:
-    stopped = []
-    for path, _ in _zygotes():
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-                sock.connect(path)
-                send_request(sock, {"op": "stop"}, [])
-                stopped.append(json.loads(sock.makefile("rb").readline())["stopped"])
-        except (OSError, ValueError, KeyError):
-            continue
-    print(f"fastsuite-warm: stopped {len(stopped)} zygote(s)")
+    """SIGTERM to every zygote, serving or still preloading: each holds its lock file."""
+    stopped = 0
+    for lock in sorted(state_dir().glob("*.lock")):
+        pid = _lock_holder(lock)
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)  # a serving zygote lets its running children end
+                stopped += 1
+    print(f"fastsuite-warm: stopped {stopped} zygote(s)")
     return 0
+
+
+def _lock_holder(lock: Path) -> int | None:
+    fd = os.open(lock, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        content = os.pread(fd, 32, 0).decode(errors="replace")
+        return int(content) if content.isdigit() else None
+    finally:
+        os.close(fd)  # releases the lock if this call took it
+    return None
 
 
 def _say(message: str) -> None:

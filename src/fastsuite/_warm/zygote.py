@@ -76,6 +76,9 @@ def main() -> None:
             fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return  # another zygote serves (or is starting for) this environment
+        # `fastsuite-warm --stop` finds a zygote here even before it serves.
+        os.ftruncate(lock_fd, 0)
+        os.pwrite(lock_fd, str(os.getpid()).encode(), 0)
     os.set_inheritable(lock_fd, False)
     arguments["lock_fd"] = lock_fd
     sys.path[:] = arguments["sys_path"]
@@ -174,7 +177,7 @@ def _serve(zygote: _Zygote) -> None:
     os.set_blocking(write_end, False)
     signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
-    signal.signal(signal.SIGTERM, lambda signum, frame: _stop_accepting(zygote))
+    signal.signal(signal.SIGTERM, lambda signum, frame: _stop(zygote))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     zygote.selector.register(zygote.listener, selectors.EVENT_READ, "accept")
     zygote.selector.register(read_end, selectors.EVENT_READ, "wakeup")
@@ -209,9 +212,6 @@ def _accept(zygote: _Zygote) -> None:
         operation = request.get("op")
         if operation == "status":
             send_reply(conn, _status(zygote))
-        elif operation == "stop":
-            send_reply(conn, {"stopped": os.getpid()})
-            _stop_accepting(zygote)
         elif operation == "run" and _run(zygote, conn, request, fds):
             return  # the connection now belongs to the child's run
     except (OSError, ValueError, KeyError, ConnectionError) as error:
@@ -354,6 +354,12 @@ def _stop_accepting(zygote: _Zygote) -> None:
     zygote.selector.unregister(zygote.listener)
     zygote.listener.close()
     zygote.paths.socket.unlink(missing_ok=True)
+
+
+def _stop(zygote: _Zygote) -> None:
+    """SIGTERM (`fastsuite-warm --stop`): exit once the running children have ended."""
+    zygote.restart_when_idle = False
+    _stop_accepting(zygote)
 
 
 def _restart_when_idle(zygote: _Zygote) -> None:
