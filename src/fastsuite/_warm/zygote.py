@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fastsuite._warm import checks, child, learning
+from fastsuite._warm import checks, child, learning, tracing
 from fastsuite._warm.protocol import receive_request, send_reply
 from fastsuite._warm.state import (
     DEFAULT_IDLE_SECONDS,
@@ -94,31 +94,41 @@ def main() -> None:
 
 
 def _preload(paths: Paths, arguments: dict[str, Any]) -> None:
-    """Import what earlier runs imported, in their order; restart without a module that
-    starts a thread, opens a descriptor or warns when imported."""
+    """Import what earlier runs imported, in their order; restart without the modules that
+    import what pytest rewrites, and without one that starts a thread, opens a descriptor or
+    warns when imported."""
     learned = learning.read(paths.learned)
     never = set(learned.never)
-    for name in learned.modules:
-        if name in sys.modules or learning.is_under(name, never):
-            continue
-        problem = _import_checked(name, never)
-        if problem is None:
-            continue
-        if problem == "failed":
-            never.add(name)  # for this zygote only: a half-finished `uv sync`, say
-            continue
-        learned = learning.read(paths.learned)
-        learned.never.append(name)
-        learning.write(paths.learned, learned)
-        _log(f"not preloading {name}: {problem}; restarting without it")
-        if arguments.get("generation", 0) < _MAX_GENERATIONS:
-            _restart(arguments)
-        never.add(name)
+    before = set(sys.modules)
+    draggers = set()  # what imported a rewritten module where tracing could not see it
+    with tracing.traced_imports() as graph:
+        for name in learned.modules:
+            if name in sys.modules or learning.is_under(name, never):
+                continue
+            modules = set(sys.modules)
+            problem = _import_checked(name)
+            if problem == "failed":
+                never.add(name)  # for this zygote only: a half-finished `uv sync`, say
+            elif problem is not None:
+                _restart_without([name], problem, paths, arguments)
+            if any(learning.is_under(new, never) for new in set(sys.modules) - modules):
+                draggers.add(name)
+    importing = tracing.reaching(graph, lambda module: learning.is_under(module, never))
+    if tainted := sorted(((importing | draggers) & set(sys.modules)) - before):
+        _restart_without(tainted, "they import what pytest rewrites", paths, arguments)
 
 
-def _import_checked(name: str, never: set[str]) -> str | None:
+def _restart_without(names: list[str], why: str, paths: Paths, arguments: dict[str, Any]) -> None:
+    learned = learning.read(paths.learned)
+    learned.never += names
+    learning.write(paths.learned, learned)
+    _log(f"not preloading {', '.join(names)}: {why}; restarting without them")
+    if arguments.get("generation", 0) < _MAX_GENERATIONS:
+        _restart(arguments)
+
+
+def _import_checked(name: str) -> str | None:
     threads, descriptors = checks.thread_count(), set(checks.open_descriptors())
-    modules = set(sys.modules)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -127,9 +137,6 @@ def _import_checked(name: str, never: set[str]) -> str | None:
             return "failed"
     if caught:
         return f"it warns when imported ({caught[0].category.__name__}: {caught[0].message})"
-    imported = set(sys.modules) - modules
-    if rewritten := sorted(module for module in imported if learning.is_under(module, never)):
-        return f"it imports {rewritten[0]}, which pytest rewrites"
     if checks.thread_count() != threads:
         return "it starts a thread when imported"
     if new := set(checks.open_descriptors()) - descriptors:
