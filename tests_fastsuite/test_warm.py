@@ -8,6 +8,7 @@ change a preloaded file without touching the environment other runs use.
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import signal
@@ -25,6 +26,7 @@ import pytest
 
 from fastsuite._warm.fallback import cold_reason
 from fastsuite._warm.learning import is_preloadable
+from fastsuite._warm.tracing import reaching, traced_imports
 
 REPO = Path(__file__).resolve().parents[1]
 WARM_COMMAND = Path(sys.executable).parent / "fastsuite-warm"
@@ -78,6 +80,32 @@ def test_only_third_party_modules_that_pytest_leaves_alone_are_preloadable():
     # A module pytest rewrote (its loader is pytest's), wherever it lives.
     assert type(conftest.__loader__).__name__ == "AssertionRewritingHook"
     assert not is_preloadable("sqlalchemy.orm", conftest, rewrite_marked=[])
+
+
+def test_every_importer_of_a_rewritten_module_is_found_cache_hits_included(tmp_path, monkeypatch):
+    package = tmp_path / "tracedpkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "rewritten.py").write_text("")
+    (package / "first.py").write_text("from . import middle\n")
+    (package / "middle.py").write_text("import tracedpkg.rewritten\n")
+    (package / "second.py").write_text("from tracedpkg import rewritten\n")  # a cache hit
+    (package / "clean.py").write_text("import json\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    try:
+        with traced_imports() as graph:
+            for name in ("first", "second", "clean"):
+                importlib.import_module(f"tracedpkg.{name}")
+    finally:
+        for name in [name for name in sys.modules if name.startswith("tracedpkg")]:
+            del sys.modules[name]
+
+    assert reaching(graph, lambda module: module == "tracedpkg.rewritten") == {
+        "tracedpkg.first",
+        "tracedpkg.middle",
+        "tracedpkg.second",
+    }
 
 
 FORK_SAFETY_PROBE = """
