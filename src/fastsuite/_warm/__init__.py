@@ -9,6 +9,7 @@ descriptors, directory, environment and arguments, imports the project fresh and
 - `zygote`: the server: preloading, staleness, fork safety, restarts;
 - `child`: what a forked child does before and after pytest runs;
 - `learning`: which modules a zygote may preload, learned from earlier runs;
+- `tracing`: who imports whom while the zygote preloads (what imports a rewritten module);
 - `checks`: staleness stamps and fork-safety checks;
 - `fallback`: what must run cold;
 - `protocol`, `state`: the socket's messages, and where the state lives.
