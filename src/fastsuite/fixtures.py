@@ -34,6 +34,12 @@ from fastsuite._isolation import (
 from fastsuite._markers import db_marker_options
 from fastsuite._queries import QUERY_LOG_KEY, QueryLog
 from fastsuite._schema import is_metadata_source, metadata_of
+from fastsuite._sessions import (
+    AppSessions,
+    app_session_dependency,
+    app_sessions_key,
+    sessions_of_routes,
+)
 
 __all__ = [
     "app",
@@ -125,23 +131,32 @@ def _fastsuite_app_sessionmaker(request: pytest.FixtureRequest) -> async_session
 
 
 @pytest.fixture(scope="session")
-def _fastsuite_session_dependency(request: pytest.FixtureRequest) -> Callable[..., Any]:
-    dependency: Callable[..., Any] = import_from_string(
-        _settings(request),
-        "session_dependency",
-        "the app's session dependency (a callable)",
-        callable,
-    )
-    return dependency
+def _fastsuite_session_dependency(request: pytest.FixtureRequest) -> Callable[..., Any] | None:
+    return app_session_dependency(_settings(request))
+
+
+@pytest.fixture(scope="session")
+def _fastsuite_app_sessions(
+    request: pytest.FixtureRequest, _fastsuite_session_dependency: Callable[..., Any] | None
+) -> AppSessions:
+    learned = request.config.stash.get(app_sessions_key, None)
+    if learned is None:
+        # Only the app's routes can tell, and a factory builds the app: read them once built.
+        assert _fastsuite_session_dependency is not None  # else the sessionmaker told
+        app = request.getfixturevalue("_fastsuite_app")
+        learned = sessions_of_routes(app, _fastsuite_session_dependency, _settings(request))
+    return learned
 
 
 def _open_session(
-    scope: IsolationScope, app_sessionmaker: async_sessionmaker[Any] | None
+    scope: IsolationScope,
+    app_sessionmaker: async_sessionmaker[Any] | None,
+    app_sessions: AppSessions,
 ) -> tuple[AsyncSession, Callable[[], Awaitable[None]]]:
-    """A session in `scope` for the test and its factories, the app's factory sent there too;
-    and what undoes it all."""
+    """A session of the app's class in `scope` for the test and its factories, the app's
+    factory sent there too; and what undoes it all."""
     restore = redirect_sessionmaker(app_sessionmaker, scope) if app_sessionmaker else None
-    session = scope.sessionmaker()()
+    session = scope.sessionmaker(app_sessions)()
     _factories.push_session(session)
 
     async def close() -> None:
@@ -186,12 +201,15 @@ async def _fastsuite_lifespan(
 
 
 async def _seed_session(
-    fixture: str, db_engine: AsyncEngine, app_sessionmaker: async_sessionmaker[Any] | None
+    fixture: str,
+    db_engine: AsyncEngine,
+    app_sessionmaker: async_sessionmaker[Any] | None,
+    app_sessions: AppSessions,
 ) -> AsyncIterator[AsyncSession]:
     enclosing = _seed_scopes[-1][1] if _seed_scopes else None
     async with isolated_scope(db_engine, enclosing) as scope:
         _seed_scopes.append((fixture, scope))
-        session, close = _open_session(scope, app_sessionmaker)
+        session, close = _open_session(scope, app_sessionmaker, app_sessions)
         try:
             yield session
         finally:
@@ -204,6 +222,7 @@ async def module_db_session(
     db_engine: AsyncEngine,
     _fastsuite_database: TestDatabase,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
+    _fastsuite_app_sessions: AppSessions,
 ) -> AsyncIterator[AsyncSession]:
     """Module scope. An AsyncSession for seed data shared by every test of the module.
 
@@ -212,7 +231,9 @@ async def module_db_session(
     rolled back to it; the module's transaction is rolled back after its last test. Costs one
     transaction per module instead of re-creating the data for each test.
     """
-    async for session in _seed_session("module_db_session", db_engine, _fastsuite_app_sessionmaker):
+    async for session in _seed_session(
+        "module_db_session", db_engine, _fastsuite_app_sessionmaker, _fastsuite_app_sessions
+    ):
         yield session
 
 
@@ -221,9 +242,12 @@ async def class_db_session(
     db_engine: AsyncEngine,
     _fastsuite_database: TestDatabase,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
+    _fastsuite_app_sessions: AppSessions,
 ) -> AsyncIterator[AsyncSession]:
     """Class scope. Like module_db_session, for the tests of one class (nested in the module's)."""
-    async for session in _seed_session("class_db_session", db_engine, _fastsuite_app_sessionmaker):
+    async for session in _seed_session(
+        "class_db_session", db_engine, _fastsuite_app_sessionmaker, _fastsuite_app_sessions
+    ):
         yield session
 
 
@@ -270,8 +294,9 @@ async def _fastsuite_transaction(
 def db_session(
     _fastsuite_transaction: IsolationScope,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
+    _fastsuite_app_sessions: AppSessions,
 ) -> AsyncSession:
-    """Function scope. An AsyncSession inside this test's transaction.
+    """Function scope. A session of the app's class and options inside this test's transaction.
 
     The app's requests in the same test use the same transaction, so each sees the other's
     writes; `commit()` releases a SAVEPOINT, and everything is rolled back after the test.
@@ -279,7 +304,9 @@ def db_session(
     factory (fastsuite_sessionmaker) opens sessions in the same transaction. Costs a BEGIN
     and a ROLLBACK per test (plus a row-count query for the leak guard, off in-memory SQLite).
     """
-    session, close = _open_session(_fastsuite_transaction, _fastsuite_app_sessionmaker)
+    session, close = _open_session(
+        _fastsuite_transaction, _fastsuite_app_sessionmaker, _fastsuite_app_sessions
+    )
     _fastsuite_transaction.close_later(close)
     return session
 
@@ -306,7 +333,8 @@ def client(
     _fastsuite_transaction: IsolationScope,
     _fastsuite_lifespan: _LiveApp,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
-    _fastsuite_session_dependency: Callable[..., Any],
+    _fastsuite_session_dependency: Callable[..., Any] | None,
+    _fastsuite_app_sessions: AppSessions,
 ) -> Iterator[httpx.AsyncClient]:
     """Function scope. An httpx.AsyncClient bound to the app, base URL http://test.
 
@@ -317,7 +345,8 @@ def client(
     """
     with overrides_restored(app):
         if _fastsuite_app_sessionmaker is None:
-            override = session_override(_fastsuite_transaction)
+            assert _fastsuite_session_dependency is not None  # one of the two is set
+            override = session_override(_fastsuite_transaction, _fastsuite_app_sessions)
             app.dependency_overrides[_fastsuite_session_dependency] = override
         _fastsuite_lifespan.turns.lock = _fastsuite_transaction.request_lock
         http_client = httpx.AsyncClient(

@@ -28,6 +28,7 @@ from fastsuite._markers import MARKERS, skip_postgresql_only
 from fastsuite._provision import describe_url
 from fastsuite._queries import QUERY_LOG_KEY
 from fastsuite._schema import is_metadata_source
+from fastsuite._sessions import app_session_dependency, app_sessions_key, learn_at_start
 
 # The engine, the app and its lifespan live for the whole test session, so tests and fixtures
 # must run in the session's event loop, or asyncpg/aiosqlite objects end up "attached to a
@@ -36,6 +37,12 @@ _LOOP_SCOPE_DEFAULTS = {
     "asyncio_default_fixture_loop_scope": "session",
     "asyncio_default_test_loop_scope": "session",
 }
+
+
+SESSIONS_FROM_ROUTES = (
+    "the class the app's routes receive from the session dependency, read when the app "
+    "factory has built the app"
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -51,7 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # `module:attr` paths are relative to the project's root, as for `uvicorn module:app`.
         if str(config.rootpath) not in sys.path:
             sys.path.insert(0, str(config.rootpath))
-        _check_imports(settings)
+        _check_imports(config, settings)
         _provision.prepare_run(config)
     config.pluginmanager.register(fixtures, "fastsuite.fixtures")
     for line in MARKERS:
@@ -66,9 +73,10 @@ def _default_loop_scopes(config: pytest.Config) -> None:
             config._inicache[name] = scope
 
 
-def _check_imports(settings: Settings) -> None:
-    """Stop the run at start, with a UsageError, when an import path is wrong."""
-    import_from_string(
+def _check_imports(config: pytest.Config, settings: Settings) -> None:
+    """Stop the run at start, with a UsageError, when an import path is wrong; learn the app's
+    session class and options."""
+    app_target = import_from_string(
         settings,
         "app",
         "a FastAPI app or a factory returning one",
@@ -77,11 +85,9 @@ def _check_imports(settings: Settings) -> None:
     import_from_string(
         settings, "metadata", "a SQLAlchemy MetaData or declarative base", is_metadata_source
     )
-    import_from_string(
-        settings, "session_dependency", "the app's session dependency (a callable)", callable
-    )
-    if settings["sessionmaker"] is not None:
-        app_sessionmaker(settings)
+    maker = app_sessionmaker(settings)
+    dependency = app_session_dependency(settings)
+    config.stash[app_sessions_key] = learn_at_start(settings, maker, dependency, app_target)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -127,6 +133,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             value = describe_url(value)
         if value is not None:
             lines.append(f"  {spec.name}: {value} ({setting.source})")
+    if settings.configured:
+        learned = config.stash.get(app_sessions_key, None)
+        described = learned.describe() if learned else SESSIONS_FROM_ROUTES
+        lines.append(f"  session: {described}")
     return ["fastsuite:", *lines]
 
 
