@@ -8,16 +8,18 @@ that says wins:
 1. `fastsuite_session_class`: an AsyncSession subclass, or an async_sessionmaker whose class and
    options are copied (it is not redirected);
 2. `fastsuite_sessionmaker`: the class and options of the app's own factory;
-3. the session dependency's return annotation (`AsyncIterator[MySession]`);
-4. the parameters that receive the dependency in the app's routes and dependencies
+3. the async_sessionmaker the session dependency opens its sessions from, when its code names
+   one (`async with SessionLocal() as session: yield session`): its class and options;
+4. the session dependency's return annotation (`AsyncIterator[MySession]`);
+5. the parameters that receive the dependency in the app's routes and dependencies
    (`SessionDep = Annotated[MySession, Depends(get_session)]`, as FastAPI's tutorial writes);
-5. else SQLAlchemy's AsyncSession.
+6. else SQLAlchemy's AsyncSession.
 
 Isolation changes only what it must: the bind (`binds` are dropped: they would lead past the
 test's connection) and joining the test's transaction. The app's options win over fastsuite's
-own default, `expire_on_commit=False`, which applies only where the options are unknown (3 to
-5): async apps nearly always set it, since with the default a test (or route) that reads an
-attribute after `commit()` fails with MissingGreenlet.
+own default, `expire_on_commit=False`, which applies only where the options are unknown (4 to
+6): async apps nearly always set it, since with SQLAlchemy's default a test (or route) that
+reads an attribute after `commit()` fails with MissingGreenlet.
 """
 
 from __future__ import annotations
@@ -164,7 +166,7 @@ def declared_sessions(
     maker: async_sessionmaker[Any] | None,
     dependency: Callable[..., Any] | None,
 ) -> AppSessions | None:
-    """The app's sessions as its configuration and session dependency declare them (1 to 3);
+    """The app's sessions as its configuration and session dependency declare them (1 to 4);
     None when only the app's routes can tell.
 
     Stops the run when the dependency declares that it yields something other than a session
@@ -189,6 +191,10 @@ def declared_sessions(
         return _guessed(target, where)
     if maker is not None:
         return _of_sessionmaker(maker, settings.describe("sessionmaker"))
+    if dependency is not None and (named := _sessionmaker_named_by(dependency)) is not None:
+        name, named_maker = named
+        where = f"{name}, the async_sessionmaker {settings['session_dependency']} opens"
+        return _of_sessionmaker(named_maker, where)
     if yielded is not None:
         return _guessed(yielded, f"the return annotation of {settings['session_dependency']}")
     return None
@@ -197,7 +203,7 @@ def declared_sessions(
 def sessions_of_routes(
     app: FastAPI, dependency: Callable[..., Any], settings: Settings
 ) -> AppSessions:
-    """The app's sessions as the parameters that receive the dependency declare them (4, 5)."""
+    """The app's sessions as the parameters that receive the dependency declare them (5, 6)."""
     declared = _declared_by_routes(app, dependency)
     if not declared:
         return SQLALCHEMY_DEFAULT
@@ -261,6 +267,22 @@ def _parameter_class(call: Callable[..., Any], name: str) -> type | None:
     except Exception:  # an annotation that does not resolve, a builtin: nothing declared
         return None
     return _class_of(parameter.annotation)
+
+
+def _sessionmaker_named_by(
+    dependency: Callable[..., Any],
+) -> tuple[str, async_sessionmaker[Any]] | None:
+    """The one async_sessionmaker the dependency's code names (a global or a closure's)."""
+    try:
+        names = inspect.getclosurevars(inspect.unwrap(dependency))
+    except TypeError:  # not a Python function: a class, an instance, a builtin
+        return None
+    makers = {
+        id(value): (name, value)
+        for name, value in {**names.globals, **names.nonlocals}.items()
+        if isinstance(value, async_sessionmaker)
+    }
+    return next(iter(makers.values())) if len(makers) == 1 else None
 
 
 def _yielded_class(dependency: Callable[..., Any]) -> type | None:
