@@ -24,8 +24,8 @@ async def test_db_session_is_the_apps_session_class_with_its_options(db_session)
 
 
 async def test_the_apps_requests_get_the_same_class_and_options(client):
-    response = await client.get("/session")
-    assert response.json() == {"class": "HeroSession", "autoflush": False, "expire_on_commit": False}
+    described = (await client.get("/session")).json()
+    assert described == {"class": "HeroSession", "autoflush": False, "expire_on_commit": False}
 
 
 async def test_autoflush_false_holds_in_db_session(db_session):
@@ -59,12 +59,10 @@ async def test_routes_calling_exec_see_what_the_test_made(client):
 
 
 async def test_the_test_sees_what_the_routes_wrote(client, db_session):
-    team = (await client.post("/teams/", json={"name": "Preventers", "headquarters": "Sharp Tower"})).json()
-    hero = (
-        await client.post(
-            "/heroes/", json={"name": "Rusty-Man", "secret_name": "Tommy Sharp", "team_id": team["id"]}
-        )
-    ).json()
+    preventers = {"name": "Preventers", "headquarters": "Sharp Tower"}
+    team = (await client.post("/teams/", json=preventers)).json()
+    rusty = {"name": "Rusty-Man", "secret_name": "Tommy Sharp", "team_id": team["id"]}
+    hero = (await client.post("/heroes/", json=rusty)).json()
 
     found = (await db_session.exec(select(Hero).where(Hero.name == "Rusty-Man"))).one()
     assert (found.id, found.team_id) == (hero["id"], team["id"])
