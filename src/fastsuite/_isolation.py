@@ -134,6 +134,8 @@ def redirect_sessionmaker(
     """
     saved = dict(maker.kw)
     options: dict[str, Any] = {"bind": scope.bind}
+    if maker.kw.get("binds"):
+        options["binds"] = None  # they would send the app's sessions past the test's connection
     if not scope.commits_for_real:
         options["join_transaction_mode"] = JOIN_MODE
     maker.configure(**options)

@@ -122,19 +122,6 @@ class AppSessions:
 app_sessions_key = pytest.StashKey[AppSessions | None]()
 
 
-def learn_at_start(
-    settings: Settings,
-    maker: async_sessionmaker[Any] | None,
-    dependency: Callable[..., Any] | None,
-    app_target: Any,
-) -> AppSessions | None:
-    """What the configuration, the dependency, and the routes of an app already built tell."""
-    learned = declared_sessions(settings, maker, dependency)
-    if learned is None and dependency is not None and isinstance(app_target, FastAPI):
-        learned = sessions_of_routes(app_target, dependency, settings)
-    return learned
-
-
 def _shown(value: Any) -> str:
     if isinstance(value, type):
         return f"{value.__module__}.{value.__qualname__}"
@@ -161,26 +148,22 @@ def _is_session_class_source(target: Any) -> bool:
     return isinstance(target, async_sessionmaker) or _is_session_class(target)
 
 
-def declared_sessions(
+def learn_app_sessions(
     settings: Settings,
     maker: async_sessionmaker[Any] | None,
     dependency: Callable[..., Any] | None,
+    app: FastAPI | None,
 ) -> AppSessions | None:
-    """The app's sessions as its configuration and session dependency declare them (1 to 4);
-    None when only the app's routes can tell.
+    """The app's sessions, from the first source that tells (see the module's docstring);
+    None when only the routes can tell and the app is not built yet (`app` None).
 
-    Stops the run when the dependency declares that it yields something other than a session
+    Stops the run when the dependency is declared to yield something other than a session
     and fastsuite would serve one in its place (no fastsuite_sessionmaker).
     """
     yielded = _yielded_class(dependency) if dependency is not None else None
-    if maker is None and yielded is not None and not _is_session_class(yielded):
-        raise pytest.UsageError(
-            NOT_A_SESSION.format(
-                where=settings.describe("session_dependency"),
-                declares="is declared to yield",
-                kind=_shown(yielded),
-            )
-        )
+    by_routes = _declared_by_routes(app, dependency) if app and dependency else {}
+    if maker is None:
+        _check_declares_sessions(settings, yielded, by_routes)
     if settings["session_class"] is not None:
         target = import_from_string(
             settings, "session_class", SESSION_CLASS, _is_session_class_source
@@ -191,44 +174,41 @@ def declared_sessions(
         return _guessed(target, where)
     if maker is not None:
         return _of_sessionmaker(maker, settings.describe("sessionmaker"))
-    if dependency is not None and (named := _sessionmaker_named_by(dependency)) is not None:
+    assert dependency is not None  # app_session_dependency: one of the two is set
+    if (named := _sessionmaker_opened_by(dependency)) is not None:
         name, named_maker = named
         where = f"{name}, the async_sessionmaker {settings['session_dependency']} opens"
         return _of_sessionmaker(named_maker, where)
     if yielded is not None:
         return _guessed(yielded, f"the return annotation of {settings['session_dependency']}")
-    return None
+    if app is None:
+        return None
+    return _most_derived(settings, by_routes) if by_routes else SQLALCHEMY_DEFAULT
 
 
-def sessions_of_routes(
-    app: FastAPI, dependency: Callable[..., Any], settings: Settings
-) -> AppSessions:
-    """The app's sessions as the parameters that receive the dependency declare them (5, 6)."""
-    declared = _declared_by_routes(app, dependency)
-    if not declared:
-        return SQLALCHEMY_DEFAULT
-    for class_, where in declared.items():
+def _check_declares_sessions(
+    settings: Settings, yielded: type | None, by_routes: Mapping[type, str]
+) -> None:
+    declared = {yielded: "is declared to yield"} if yielded is not None else {}
+    declared.update({c: f"is received by {where} as" for c, where in by_routes.items()})
+    for class_, declares in declared.items():
         if not _is_session_class(class_):
+            where = settings.describe("session_dependency")
             raise pytest.UsageError(
-                NOT_A_SESSION.format(
-                    where=settings.describe("session_dependency"),
-                    declares=f"is received by {where} as",
-                    kind=_shown(class_),
-                )
+                NOT_A_SESSION.format(where=where, declares=declares, kind=_shown(class_))
             )
+
+
+def _most_derived(settings: Settings, by_routes: Mapping[type, str]) -> AppSessions:
     # A route may name a base class (AsyncSession) where another names the app's own: the
     # most derived one is what the dependency yields, provided all lie on one line.
-    most_derived = next(
-        (candidate for candidate in declared if all(issubclass(candidate, c) for c in declared)),
-        None,
+    for candidate, where in by_routes.items():
+        if all(issubclass(candidate, other) for other in by_routes):
+            return _guessed(candidate, where)
+    classes = ", ".join(f"{_shown(c)} in {where}" for c, where in by_routes.items())
+    raise pytest.UsageError(
+        CONFLICTING_CLASSES.format(dependency=settings["session_dependency"], classes=classes)
     )
-    if most_derived is None:
-        classes = ", ".join(f"{_shown(c)} in {where}" for c, where in declared.items())
-        dependency_name = settings["session_dependency"]
-        raise pytest.UsageError(
-            CONFLICTING_CLASSES.format(dependency=dependency_name, classes=classes)
-        )
-    return _guessed(most_derived, declared[most_derived])
 
 
 def _declared_by_routes(app: FastAPI, dependency: Callable[..., Any]) -> dict[type, str]:
@@ -269,14 +249,16 @@ def _parameter_class(call: Callable[..., Any], name: str) -> type | None:
     return _class_of(parameter.annotation)
 
 
-def _sessionmaker_named_by(
+def _sessionmaker_opened_by(
     dependency: Callable[..., Any],
 ) -> tuple[str, async_sessionmaker[Any]] | None:
-    """The one async_sessionmaker the dependency's code names (a global or a closure's)."""
-    try:
-        names = inspect.getclosurevars(inspect.unwrap(dependency))
-    except TypeError:  # not a Python function: a class, an instance, a builtin
+    """The one async_sessionmaker a generator dependency's code names (a global or a
+    closure's): the factory its sessions come from. (A function that returns one is no
+    session dependency: the routes' declarations tell that apart.)"""
+    function = inspect.unwrap(dependency)
+    if not (inspect.isasyncgenfunction(function) or inspect.isgeneratorfunction(function)):
         return None
+    names = inspect.getclosurevars(function)
     makers = {
         id(value): (name, value)
         for name, value in {**names.globals, **names.nonlocals}.items()

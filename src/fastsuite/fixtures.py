@@ -38,7 +38,7 @@ from fastsuite._sessions import (
     AppSessions,
     app_session_dependency,
     app_sessions_key,
-    sessions_of_routes,
+    learn_app_sessions,
 )
 
 __all__ = [
@@ -137,14 +137,20 @@ def _fastsuite_session_dependency(request: pytest.FixtureRequest) -> Callable[..
 
 @pytest.fixture(scope="session")
 def _fastsuite_app_sessions(
-    request: pytest.FixtureRequest, _fastsuite_session_dependency: Callable[..., Any] | None
+    request: pytest.FixtureRequest,
+    _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
+    _fastsuite_session_dependency: Callable[..., Any] | None,
 ) -> AppSessions:
     learned = request.config.stash.get(app_sessions_key, None)
     if learned is None:
         # Only the app's routes can tell, and a factory builds the app: read them once built.
-        assert _fastsuite_session_dependency is not None  # else the sessionmaker told
-        app = request.getfixturevalue("_fastsuite_app")
-        learned = sessions_of_routes(app, _fastsuite_session_dependency, _settings(request))
+        learned = learn_app_sessions(
+            _settings(request),
+            _fastsuite_app_sessionmaker,
+            _fastsuite_session_dependency,
+            request.getfixturevalue("_fastsuite_app"),
+        )
+    assert learned is not None  # the app is built: its routes tell
     return learned
 
 

@@ -28,7 +28,7 @@ from fastsuite._markers import MARKERS, skip_postgresql_only
 from fastsuite._provision import describe_url
 from fastsuite._queries import QUERY_LOG_KEY
 from fastsuite._schema import is_metadata_source
-from fastsuite._sessions import app_session_dependency, app_sessions_key, learn_at_start
+from fastsuite._sessions import app_session_dependency, app_sessions_key, learn_app_sessions
 
 # The engine, the app and its lifespan live for the whole test session, so tests and fixtures
 # must run in the session's event loop, or asyncpg/aiosqlite objects end up "attached to a
@@ -87,7 +87,8 @@ def _check_imports(config: pytest.Config, settings: Settings) -> None:
     )
     maker = app_sessionmaker(settings)
     dependency = app_session_dependency(settings)
-    config.stash[app_sessions_key] = learn_at_start(settings, maker, dependency, app_target)
+    app = app_target if isinstance(app_target, FastAPI) else None  # a factory is called later
+    config.stash[app_sessions_key] = learn_app_sessions(settings, maker, dependency, app)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
