@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fastsuite._isolation import IsolationScope
 from fastsuite._sessions import AppSessions
 
+# Where the clients send requests: any host does, the transport hands them to the app.
+BASE_URL = "http://test"
 APP_FACTORY_FAILED = (
     "fastsuite: {where} is a factory, and calling it failed: {error!r}. "
     "It must return a FastAPI app when called without arguments."
