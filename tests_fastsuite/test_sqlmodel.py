@@ -9,6 +9,7 @@ each inner run imports the example (and sqlmodel) afresh.
 from __future__ import annotations
 
 import pytest
+from postgresql_server import database_of_its_own, requires_postgresql, url_with
 
 HEROES_TESTS = """
 from sqlmodel import select
@@ -139,3 +140,16 @@ def test_sqlmodel_app_runs_with_its_session_class_and_options(heroes_project, ar
     result.assert_outcomes(passed=8)
     result.stdout.fnmatch_lines(["fastsuite:", f"  session: {learned}"])
     assert not (heroes_project.path / "never-touched-by-tests.db").exists()
+
+
+@pytest.mark.slow
+@requires_postgresql
+@pytest.mark.parametrize(("args", "learned"), MODES)
+def test_sqlmodel_app_runs_on_postgresql_too(heroes_project, args, learned):
+    heroes_project.makepyfile(test_heroes=HEROES_TESTS, test_heroes_seed=HEROES_SEED_TESTS)
+
+    with database_of_its_own() as database:
+        result = heroes_project.runpytest(*args, f"--fastsuite-db-url={url_with(database)}")
+
+    result.assert_outcomes(passed=8)
+    result.stdout.fnmatch_lines(["  db_url: postgresql*", f"  session: {learned}"])
