@@ -142,6 +142,30 @@ def test_sqlmodel_app_runs_with_its_session_class_and_options(heroes_project, ar
     assert not (heroes_project.path / "never-touched-by-tests.db").exists()
 
 
+def test_sqlmodel_app_whose_dependency_builds_its_session_runs_with_the_keys(heroes_project):
+    # As SQLModel's docs write it: `AsyncSession(engine)` in the dependency, no sessionmaker
+    # to learn from, so the class comes from `SessionDep` and the options are fastsuite's.
+    app_module = heroes_project.path / "heroes_app.py"
+    source = app_module.read_text()
+    opens_sessionmaker = "    async with SessionLocal() as session:\n"
+    assert opens_sessionmaker in source
+    app_module.write_text(
+        source.replace(opens_sessionmaker, "    async with HeroSession(engine) as session:\n")
+    )
+    heroes_project.makepyfile(test_heroes=HEROES_TESTS)
+
+    result = heroes_project.runpytest("-k", "not options and not autoflush")
+
+    result.assert_outcomes(passed=4, deselected=3)
+    result.stdout.fnmatch_lines(
+        [
+            "  session: heroes_app.HeroSession from parameter 'session' of "
+            "heroes_app.create_team; options: unknown, so expire_on_commit=False*"
+        ]
+    )
+    assert not (heroes_project.path / "never-touched-by-tests.db").exists()
+
+
 @pytest.mark.slow
 @requires_postgresql
 @pytest.mark.parametrize(("args", "learned"), MODES)
