@@ -540,3 +540,34 @@ def test_neither_session_dependency_nor_sessionmaker_stops_the_run(sessions_proj
             "async_sessionmaker."
         ]
     )
+
+
+def test_session_class_named_alone_keeps_the_options_of_the_apps_factory(sessions_project):
+    sessions_project.makepyfile(
+        test_session_class_probe="""
+from sessions_app import OtherSession
+
+
+async def test_db_session(db_session):
+    assert type(db_session) is OtherSession
+    assert db_session.sync_session.expire_on_commit is True
+    assert db_session.info == {"app": "sessions_app"}
+"""
+    )
+
+    result = sessions_project.runpytest(
+        "-o",
+        "fastsuite_session_dependency=sessions_app:from_expiring",
+        "-o",
+        "fastsuite_session_class=sessions_app:OtherSession",
+    )
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "  session: sessions_app.OtherSession from fastsuite_session_class = "
+            "sessions_app:OtherSession (ini), options from Expiring, the async_sessionmaker "
+            "sessions_app:from_expiring opens; options: autoflush=True, expire_on_commit=True, "
+            "info={'app': 'sessions_app'}"
+        ]
+    )

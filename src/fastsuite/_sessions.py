@@ -164,6 +164,7 @@ def learn_app_sessions(
     by_routes = _declared_by_routes(app, dependency) if app and dependency else {}
     if maker is None:
         _check_declares_sessions(settings, yielded, by_routes)
+    learned_maker = _app_sessionmaker(settings, maker, dependency)
     if settings["session_class"] is not None:
         target = import_from_string(
             settings, "session_class", SESSION_CLASS, _is_session_class_source
@@ -171,19 +172,32 @@ def learn_app_sessions(
         where = settings.describe("session_class")
         if isinstance(target, async_sessionmaker):
             return _of_sessionmaker(target, where)
+        if learned_maker is not None:  # the class named, the options of the app's factory
+            options = _of_sessionmaker(*learned_maker).options
+            return AppSessions(target, options, f"{where}, options from {learned_maker[1]}")
         return _guessed(target, where)
-    if maker is not None:
-        return _of_sessionmaker(maker, settings.describe("sessionmaker"))
-    assert dependency is not None  # app_session_dependency: one of the two is set
-    if (named := _sessionmaker_opened_by(dependency)) is not None:
-        name, named_maker = named
-        where = f"{name}, the async_sessionmaker {settings['session_dependency']} opens"
-        return _of_sessionmaker(named_maker, where)
+    if learned_maker is not None:
+        return _of_sessionmaker(*learned_maker)
     if yielded is not None:
         return _guessed(yielded, f"the return annotation of {settings['session_dependency']}")
     if app is None:
         return None
     return _most_derived(settings, by_routes) if by_routes else SQLALCHEMY_DEFAULT
+
+
+def _app_sessionmaker(
+    settings: Settings,
+    maker: async_sessionmaker[Any] | None,
+    dependency: Callable[..., Any] | None,
+) -> tuple[async_sessionmaker[Any], str] | None:
+    """The app's own factory, configured or opened by the dependency, and where it was found."""
+    if maker is not None:
+        return maker, settings.describe("sessionmaker")
+    assert dependency is not None  # app_session_dependency: one of the two is set
+    if (named := _sessionmaker_opened_by(dependency)) is not None:
+        name, named_maker = named
+        return named_maker, f"{name}, the async_sessionmaker {settings['session_dependency']} opens"
+    return None
 
 
 def _check_declares_sessions(
