@@ -11,7 +11,7 @@ SESSIONS_APP = '''
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import String, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -98,16 +98,19 @@ def create_app() -> FastAPI:
     async def session_route(session: BaseSessionDep) -> dict[str, object]:
         return describe(session)
 
-    @app.post("/things")
+    things = APIRouter(prefix="/things")  # routes of an included router are read too
+
+    @things.post("")
     async def add_thing(name: str, session: SessionDep) -> list[str]:
         session.add(Thing(name=name))
         await session.commit()
         return await session.names()
 
-    @app.get("/things")
+    @things.get("")
     async def list_things(names: Annotated[list[str], Depends(current_names)]) -> list[str]:
         return names
 
+    app.include_router(things)
     return app
 
 

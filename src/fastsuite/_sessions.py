@@ -161,8 +161,9 @@ def learn_app_sessions(
     and fastsuite would serve one in its place (no fastsuite_sessionmaker).
     """
     yielded = _yielded_class(dependency) if dependency is not None else None
-    by_routes = _declared_by_routes(app, dependency) if app and dependency else {}
-    if maker is None:
+    by_routes: Mapping[type, str] = {}
+    if maker is None:  # else the dependency is left to the app: what it yields is its business
+        by_routes = _declared_by_routes(app, dependency) if app and dependency else {}
         _check_declares_sessions(settings, yielded, by_routes)
     learned_maker = _app_sessionmaker(settings, maker, dependency)
     if settings["session_class"] is not None:
@@ -229,7 +230,7 @@ def _declared_by_routes(app: FastAPI, dependency: Callable[..., Any]) -> dict[ty
     """Each class the app's routes and dependencies declare for the value of `dependency`,
     with the first place that declares it."""
     declared: dict[type, str] = {}
-    for route in app.routes:
+    for route in _routes_within(app.routes):
         root = getattr(route, "dependant", None)
         if root is None:
             continue
@@ -245,6 +246,24 @@ def _declared_by_routes(app: FastAPI, dependency: Callable[..., Any]) -> dict[ty
                     where = f"parameter {child.name!r} of {_qualified_name(parent.call)}"
                     declared.setdefault(class_, where)
     return declared
+
+
+def _routes_within(routes: Iterable[Any]) -> Iterator[Any]:
+    """Every route, those of included routers and mounted apps too: FastAPI copies an included
+    router's routes into its parent's list, or (recent versions) keeps the router there."""
+    pending = list(reversed(list(routes)))  # a stack, popped in the order of declaration
+    seen: set[int] = set()
+    while pending:
+        route = pending.pop()
+        if id(route) in seen:
+            continue
+        seen.add(id(route))
+        yield route
+        # A Mount's routes, a sub-application's, an included router's (FastAPI's _IncludedRouter).
+        for holder in (route, getattr(route, "app", None), getattr(route, "original_router", None)):
+            inner = getattr(holder, "routes", None)
+            if isinstance(inner, list):
+                pending.extend(reversed(inner))
 
 
 def _same_call(call: Any, dependency: Callable[..., Any]) -> bool:
