@@ -66,7 +66,8 @@ class TakingTurns:
 def session_override(
     scope: IsolationScope, app_sessions: AppSessions
 ) -> Callable[[], AsyncIterator[AsyncSession]]:
-    """What serves the app's session dependency when the app's session factory is unknown.
+    """What serves the app's session dependency (a session of the app's class and options in
+    the test's transaction) when the app's session factory is unknown.
 
     With `fastsuite_sessionmaker` set no override is needed: the app's own dependency opens
     its session from the factory, redirected into the test's transaction, so whatever the

@@ -251,7 +251,7 @@ async def module_db_session(
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
     _fastsuite_app_sessions: AppSessions,
 ) -> AsyncIterator[AsyncSession]:
-    """Module scope. An AsyncSession for seed data shared by every test of the module.
+    """Module scope. A session (the app's class and options) for seed data shared by the module.
 
     Write module-scoped fixtures on it (factories persist through it while they run); each
     test then runs in a SAVEPOINT inside the module's transaction, sees the seed data, and is
