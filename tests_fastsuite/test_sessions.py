@@ -71,6 +71,10 @@ def returns_maker() -> async_sessionmaker[MySession]:
     return Bound
 
 
+async def yields_maker() -> AsyncIterator[async_sessionmaker[MySession]]:
+    yield Bound
+
+
 def returns_maker_unannotated():
     return Bound
 
@@ -456,6 +460,12 @@ NOT_A_SESSION_FIX = (
             "app",
             "is declared to yield",
             id="return-annotation",
+        ),
+        pytest.param(
+            "yields_maker",
+            "app",
+            "is declared to yield",
+            id="yields-a-sessionmaker",
         ),
         pytest.param(
             "returns_maker_unannotated",
