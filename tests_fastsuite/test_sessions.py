@@ -422,6 +422,15 @@ def test_app_sessionmaker_with_binds_still_works_in_the_tests_transaction(sessio
     assert not (sessions_project.path / "never-touched-by-tests.db").exists()
 
 
+CONFLICT = (
+    "fastsuite: the app's routes receive sessions_app:unannotated as unrelated session classes "
+    "(sessions_app.MySession in parameter 'session' of "
+    "sessions_app.create_conflicting_app.<locals>.mine, sessions_app.OtherSession in "
+    "parameter 'session' of sessions_app.create_conflicting_app.<locals>.other); set "
+    "fastsuite_session_class to the one the dependency yields."
+)
+
+
 def test_conflicting_classes_in_the_routes_stop_the_run(sessions_project):
     sessions_project.makepyfile(test_session_probe="def test_probe():\n    pass\n")
 
@@ -433,15 +442,24 @@ def test_conflicting_classes_in_the_routes_stop_the_run(sessions_project):
     )
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(
-        [
-            "ERROR: fastsuite: the app's routes receive sessions_app:unannotated as unrelated "
-            "session classes (sessions_app.MySession in parameter 'session' of "
-            "sessions_app.create_conflicting_app.<locals>.mine, sessions_app.OtherSession in "
-            "parameter 'session' of sessions_app.create_conflicting_app.<locals>.other); set "
-            "fastsuite_session_class to the one the dependency yields."
-        ]
+    result.stderr.fnmatch_lines([f"ERROR: {CONFLICT}"])
+
+
+def test_conflicting_classes_in_the_routes_of_an_app_factory_stop_the_run(sessions_project):
+    # The factory is called by the first test that needs a session: the run stops there.
+    sessions_project.makepyfile(test_session_probe="async def test_probe(db_session):\n    pass\n")
+
+    result = sessions_project.runpytest(
+        "-o",
+        "fastsuite_session_dependency=sessions_app:unannotated",
+        "-o",
+        "fastsuite_app=sessions_app:create_conflicting_app",
     )
+
+    output = result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, output
+    result.stdout.fnmatch_lines([f"!* _pytest.outcomes.Exit: {CONFLICT} !*"])
+    assert "Traceback" not in output
 
 
 NOT_A_SESSION_FIX = (

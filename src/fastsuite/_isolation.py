@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import pytest
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -24,7 +23,6 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from fastsuite import _savepoints
-from fastsuite._config import Settings, import_from_string
 
 if TYPE_CHECKING:
     from fastsuite._sessions import AppSessions
@@ -145,25 +143,3 @@ def redirect_sessionmaker(
         maker.kw.update(saved)
 
     return restore
-
-
-def _is_sessionmaker(target: Any) -> bool:
-    return isinstance(target, async_sessionmaker) or callable(target)
-
-
-def app_sessionmaker(settings: Settings) -> async_sessionmaker[Any] | None:
-    if settings["sessionmaker"] is None:
-        return None
-    target = import_from_string(
-        settings,
-        "sessionmaker",
-        "an async_sessionmaker or a function returning one",
-        _is_sessionmaker,
-    )
-    maker = target if isinstance(target, async_sessionmaker) else target()
-    if not isinstance(maker, async_sessionmaker):
-        raise pytest.UsageError(
-            f"fastsuite: {settings.describe('sessionmaker')} returned "
-            f"{type(maker).__name__}, not an async_sessionmaker."
-        )
-    return maker

@@ -17,17 +17,17 @@ from fastsuite import _background, _factories, _provision, _queries, _savepoints
 from fastsuite._client import (
     BASE_URL,
     OVERRIDE_LEAK,
+    AppFactoryError,
     TakingTurns,
     build_app,
     changed_overrides,
     overrides_restored,
     session_override,
 )
-from fastsuite._config import Settings, import_from_string, settings_key
+from fastsuite._config import Settings, settings_key
 from fastsuite._database import LEAKED_ROWS, TestDatabase, describe_leak
 from fastsuite._isolation import (
     IsolationScope,
-    app_sessionmaker,
     committing_scope,
     isolated_scope,
     redirect_sessionmaker,
@@ -40,13 +40,8 @@ from fastsuite._protocols import (
     ClientFactory,
 )
 from fastsuite._queries import QUERY_LOG_KEY, QueryLog
-from fastsuite._schema import is_metadata_source, metadata_of
-from fastsuite._sessions import (
-    AppSessions,
-    app_session_dependency,
-    app_sessions_key,
-    learn_app_sessions,
-)
+from fastsuite._sessions import AppSessions, learn_app_sessions
+from fastsuite._targets import NOT_CONFIGURED, Targets, targets_key
 
 __all__ = [
     "app",
@@ -77,8 +72,19 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
     return request.config.stash[settings_key]
 
 
+@pytest.fixture(scope="session")
+def _fastsuite_targets(request: pytest.FixtureRequest) -> Targets:
+    targets = request.config.stash.get(targets_key, None)
+    if targets is None:  # not configured (an xdist worker; a serial run stops at collection)
+        what = "fastsuite's fixtures"
+        pytest.fail(NOT_CONFIGURED.format(test="this test", what=what), pytrace=False)
+    return targets
+
+
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def _fastsuite_engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
+async def _fastsuite_engine(
+    request: pytest.FixtureRequest, _fastsuite_targets: Targets
+) -> AsyncIterator[AsyncEngine]:
     """The test database's engine, and the run's query log listening to it."""
     database = await _provision.open_process_database(request.config)
     engine = database.engine
@@ -117,15 +123,9 @@ _seed_scopes: list[tuple[str, IsolationScope]] = []
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def _fastsuite_database(
-    request: pytest.FixtureRequest, _fastsuite_engine: AsyncEngine
+    _fastsuite_engine: AsyncEngine, _fastsuite_targets: Targets
 ) -> AsyncIterator[TestDatabase]:
-    metadata_target = import_from_string(
-        _settings(request),
-        "metadata",
-        "a SQLAlchemy MetaData or declarative base",
-        is_metadata_source,
-    )
-    database = await TestDatabase.prepare(_fastsuite_engine, metadata_of(metadata_target))
+    database = await TestDatabase.prepare(_fastsuite_engine, _fastsuite_targets.metadata)
     try:
         yield database
     finally:
@@ -133,42 +133,41 @@ async def _fastsuite_database(
 
 
 @pytest.fixture(scope="session")
-def _fastsuite_app(request: pytest.FixtureRequest) -> FastAPI:
-    settings = _settings(request)
-    target = import_from_string(
-        settings,
-        "app",
-        "a FastAPI app or a factory returning one",
-        lambda obj: isinstance(obj, FastAPI) or callable(obj),
-    )
-    return build_app(target, settings.describe("app"))
+def _fastsuite_app(request: pytest.FixtureRequest, _fastsuite_targets: Targets) -> FastAPI:
+    try:
+        return build_app(_fastsuite_targets.app, _settings(request).describe("app"))
+    except AppFactoryError as error:
+        # A configuration error: stop the run in one line, as pytest_configure would have.
+        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 @pytest.fixture(scope="session")
-def _fastsuite_app_sessionmaker(request: pytest.FixtureRequest) -> async_sessionmaker[Any] | None:
-    return app_sessionmaker(_settings(request))
+def _fastsuite_app_sessionmaker(_fastsuite_targets: Targets) -> async_sessionmaker[Any] | None:
+    return _fastsuite_targets.sessionmaker
 
 
 @pytest.fixture(scope="session")
-def _fastsuite_session_dependency(request: pytest.FixtureRequest) -> Callable[..., Any] | None:
-    return app_session_dependency(_settings(request))
+def _fastsuite_session_dependency(_fastsuite_targets: Targets) -> Callable[..., Any] | None:
+    return _fastsuite_targets.session_dependency
 
 
 @pytest.fixture(scope="session")
 def _fastsuite_app_sessions(
-    request: pytest.FixtureRequest,
-    _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
-    _fastsuite_session_dependency: Callable[..., Any] | None,
+    request: pytest.FixtureRequest, _fastsuite_targets: Targets
 ) -> AppSessions:
-    learned = request.config.stash.get(app_sessions_key, None)
-    if learned is None:
-        # Only the app's routes can tell, and a factory builds the app: read them once built.
+    if _fastsuite_targets.sessions is not None:
+        return _fastsuite_targets.sessions
+    # Only the app's routes can tell, and a factory builds the app: read them once it is built.
+    try:
         learned = learn_app_sessions(
             _settings(request),
-            _fastsuite_app_sessionmaker,
-            _fastsuite_session_dependency,
+            _fastsuite_targets.sessionmaker,
+            _fastsuite_targets.session_dependency,
             request.getfixturevalue("_fastsuite_app"),
         )
+    except pytest.UsageError as error:
+        # A configuration error: stop the run in one line, as pytest_configure would have.
+        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
     assert learned is not None  # the app is built: its routes tell
     return learned
 
