@@ -26,6 +26,11 @@ from fastsuite._provision import describe_url
 from fastsuite._queries import QUERY_LOG_KEY
 from fastsuite._targets import NOT_CONFIGURED, resolve_targets, targets_key
 
+SESSIONS_FROM_ROUTES = (
+    "the class the app's routes receive from the session dependency, read when the app "
+    "factory has built the app"
+)
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
@@ -117,6 +122,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             value = describe_url(value)
         if value is not None:
             lines.append(f"  {spec.name}: {value} ({setting.source})")
+    targets = config.stash.get(targets_key, None)
+    if targets is not None:
+        sessions = targets.sessions.describe() if targets.sessions else SESSIONS_FROM_ROUTES
+        lines.append(f"  session: {sessions}")
     return ["fastsuite:", *lines, *_loop_scopes.header_lines(config)]
 
 
