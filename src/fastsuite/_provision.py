@@ -25,11 +25,12 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from fastsuite import _sqlite_loop
+from fastsuite import _sqlite_loop, _strict_sqlite
 from fastsuite._config import Settings, import_from_string, settings_key
 from fastsuite._migrations import AlembicSetup, load_alembic_setup
 from fastsuite._preflight import check_database_url
 from fastsuite._schema import SchemaSource, is_metadata_source, metadata_of
+from fastsuite._strict_sqlite_schema import install_schema_checks
 
 RUN_NOT_STARTED = (
     "fastsuite: this process has no test database, because the run's provisioning did not run "
@@ -207,6 +208,7 @@ class DefaultProvisioner:
         self.url = url
         self.sqlite_driver = settings["sqlite_driver"] or "loop"
         self.schema = schema
+        self.strict_checks = _strict_sqlite.enabled_checks(settings)
 
     def start_run(self, *, workers: bool) -> dict[str, str]:
         return {}
@@ -218,8 +220,12 @@ class DefaultProvisioner:
         self, shared: Mapping[str, str], worker: str
     ) -> ProcessDatabase:
         engine = create_test_engine(self.url, sqlite_driver=self.sqlite_driver)
+        strict = self.strict_checks if engine.dialect.name == "sqlite" else frozenset()
+        metadata = self.schema.metadata
+        _strict_sqlite.make_strict(engine, strict, _strict_sqlite.columns_by_type(metadata))
         try:
             await self.schema.build(engine)
+            await install_schema_checks(engine, metadata, strict)
         except BaseException:
             await engine.dispose()
             raise
