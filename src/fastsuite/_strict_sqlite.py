@@ -196,9 +196,7 @@ def _on_connect(sync_engine: Any, checks: frozenset[str]) -> None:
             dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
             dbapi_connection.create_function("upper", 1, _upper, deterministic=True)
         dbapi_connection.create_function("fastsuite_divisor", 1, _divisor, deterministic=True)
-        dbapi_connection.create_function(
-            "fastsuite_refuse", 1, _refuse_in_sql, deterministic=True
-        )
+        dbapi_connection.create_function("fastsuite_refuse", 1, _refuse_in_sql, deterministic=True)
 
 
 def _abort_after_failure(sync_engine: Any, dialect: Dialect) -> None:
@@ -323,7 +321,8 @@ def _integer_checker(
             if not low <= value <= high:
                 raise _refusal("integer_range", value, f"value out of int{bits} range", column)
         elif refuse_text and isinstance(value, str | bytes):
-            raise _refusal("bound_types", value, "an integer is required", column)
+            why = f"{type(value).__name__!r} object cannot be interpreted as an integer"
+            raise _refusal("bound_types", value, why, column)
         return value if inner is None else inner(value)
 
     return process
@@ -384,6 +383,25 @@ def _result_processor(self: Any, dialect: Dialect, coltype: Any) -> Any:
 # Compiler checks -------------------------------------------------------------------------
 
 _PROGRAMMING = f"{PREFIX} [bound_types]: operator does not exist"
+_PG_NAMES: tuple[tuple[type[Any], str], ...] = (
+    (types.Text, "text"),
+    (types.String, "character varying"),
+    (types.Boolean, "boolean"),
+    (types.SmallInteger, "smallint"),
+    (types.BigInteger, "bigint"),
+    (types.Integer, "integer"),
+    (types.Float, "double precision"),
+    (types.Numeric, "numeric"),
+    (types.Date, "date"),
+)
+_PG_OPERATORS = {
+    operators.in_op: "=",
+    operators.not_in_op: "<>",
+    operators.like_op: "~~",
+    operators.not_like_op: "!~~",
+    operators.ilike_op: "~~*",
+    operators.not_ilike_op: "!~~*",
+}
 _NOT_COMPARISONS = {operators.is_, operators.is_not, operators.is_distinct_from}
 
 
@@ -403,13 +421,23 @@ def _group(type_: Any) -> str | None:
     return None
 
 
-def _pg_name(type_: Any) -> str:
-    from sqlalchemy.dialects import postgresql  # only when refusing: it costs an import
+def _pg_operator(operator: Any) -> str:
+    if operator in _PG_OPERATORS:
+        return _PG_OPERATORS[operator]
+    return str(compiler.OPERATORS.get(operator, "=")).strip()
 
-    try:
-        return str(type_.compile(dialect=postgresql.dialect()))
-    except exc.SQLAlchemyError:
-        return type(type_).__name__
+
+def _pg_name(type_: Any) -> str:
+    """The type's name as PostgreSQL's messages spell it."""
+    while isinstance(type_, types.TypeDecorator):
+        type_ = type_.impl_instance
+    for kind, name in _PG_NAMES:
+        if isinstance(type_, kind):
+            return name
+    if isinstance(type_, types.DateTime):
+        zone = "with" if type_.timezone else "without"
+        return f"timestamp {zone} time zone"
+    return str(type_).lower()
 
 
 def _strict_compiler(dialect: Dialect, checks: frozenset[str]) -> None:
@@ -431,7 +459,7 @@ def _strict_compiler(dialect: Dialect, checks: frozenset[str]) -> None:
                 if left and right and left != right:
                     problem = (
                         f"operator does not exist: {_pg_name(binary.left.type)} "
-                        f"{compiler.OPERATORS.get(operator, '=').strip()} "
+                        f"{_pg_operator(operator)} "
                         f"{_pg_name(binary.right.type)}"
                     )
                     message = strict_message("bound_types", problem).replace("'", "''")
@@ -453,13 +481,16 @@ def _strict_compiler(dialect: Dialect, checks: frozenset[str]) -> None:
 
 
 def columns_by_type(metadata: Any) -> dict[Any, str]:
-    """Each column's type object (and a TypeDecorator's impl) → "table.column"."""
-    named: dict[Any, str] = {}
+    """Each column's type object (and a TypeDecorator's impl) → "table.column".
+
+    A type object several columns share (`Mapped[int]` columns share one) names none of them.
+    """
+    named: dict[Any, str | None] = {}
     for table in metadata.sorted_tables:
         for column in table.columns:
             where = f"{table.name}.{column.name}"
             type_ = column.type
             while type_ is not None:
-                named.setdefault(type_, where)
+                named[type_] = where if named.get(type_, where) == where else None
                 type_ = getattr(type_, "impl_instance", None)
-    return named
+    return {type_: where for type_, where in named.items() if where is not None}

@@ -59,7 +59,10 @@ def _conditions(table: Table, checks: frozenset[str], dialect: Dialect) -> list[
             low, high = _RANGES[16 if isinstance(type_, _SMALL) else 32]
             problem = "smallint out of range" if high < 1 << 16 else "integer out of range"
             found.append(
-                (f"{name} NOT BETWEEN {low} AND {high}", strict_message("integer_range", problem, where))
+                (
+                    f"{name} NOT BETWEEN {low} AND {high}",
+                    strict_message("integer_range", problem, where),
+                )
             )
     return found
 
@@ -97,7 +100,9 @@ async def install_schema_checks(
     async with engine.begin() as connection:
         existing = set(
             (
-                await connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'"))
+                await connection.execute(
+                    text("SELECT name FROM sqlite_master WHERE type = 'table'")
+                )
             ).scalars()
         )
         present = MetaData()

@@ -6,6 +6,8 @@ each passes or fails for the reason in its docstring; the strict SQLite layer mu
 
 import datetime as dt
 
+import pytest
+
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from strict_app import Probe, Ticket
@@ -236,3 +238,23 @@ async def test_an_id_rolled_back_to_a_savepoint_is_not_used_again(db_session):
     db_session.add(second)
     await db_session.flush()
     assert second.id > first.id
+
+
+COMMITTED_IDS = []
+
+
+@pytest.mark.fastsuite_db(transaction=True)
+async def test_a_ticket_committed_for_real(db_session):
+    """Passes (the database is restored after it; PostgreSQL's sequence is not)."""
+    ticket = Ticket(title="for real")
+    db_session.add(ticket)
+    await db_session.commit()
+    COMMITTED_IDS.append(ticket.id)
+
+
+async def test_ids_keep_growing_after_the_database_is_restored(db_session):
+    """Passes."""
+    ticket = Ticket(title="after")
+    db_session.add(ticket)
+    await db_session.flush()
+    assert ticket.id > COMMITTED_IDS[0]
