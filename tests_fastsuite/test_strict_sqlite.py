@@ -19,13 +19,16 @@ ABORTED = r"current transaction is aborted, commands ignored until end of transa
 # Each naive test's outcome on PostgreSQL: "passed", or a pattern its failure must show.
 EXPECTED: dict[str, str] = {
     "test_a_long_name_is_stored": r"value too long for type character varying\(5\)",
-    "test_a_long_name_is_stored_by_a_core_update": r"value too long for type character varying\(5\)",
+    "test_a_long_name_is_stored_by_a_core_update": (
+        r"value too long for type character varying\(5\)"
+    ),
     "test_a_name_of_the_full_length_is_stored": "passed",
     "test_an_id_from_the_query_string_finds_the_row": (
         r"ProgrammingError.*operator does not exist: integer = character varying"
     ),
     "test_a_str_is_stored_in_an_integer_column": (
-        r"invalid input for query argument.*'5' \('str' object cannot be interpreted as an integer\)"
+        r"invalid input for query argument.*'5' "
+        r"\('str' object cannot be interpreted as an integer\)"
     ),
     "test_an_int_is_stored_in_a_string_column": (
         r"invalid input for query argument.*5 \(expected str, got int\)"
@@ -56,6 +59,12 @@ EXPECTED: dict[str, str] = {
     "test_an_id_rolled_back_to_a_savepoint_is_not_used_again": "passed",
     "test_a_ticket_committed_for_real": "passed",
     "test_ids_keep_growing_after_the_database_is_restored": "passed",
+    "test_the_names_of_each_count_are_listed": (
+        r"ProgrammingError.*column \"probes.name\" must appear in the GROUP BY clause or be used "
+        "in an aggregate function"
+    ),
+    "test_a_grouped_primary_key_determines_the_other_columns": "passed",
+    "test_aggregates_and_grouped_columns_are_selected": "passed",
 }
 # The naive tests each check is about, and their outcome on SQLite with that check off.
 WITHOUT: dict[str, dict[str, str]] = {
@@ -93,6 +102,7 @@ WITHOUT: dict[str, dict[str, str]] = {
         "test_a_ticket_committed_for_real": "passed",
         "test_ids_keep_growing_after_the_database_is_restored": "failed",
     },
+    "group_by": {"test_the_names_of_each_count_are_listed": "passed"},
 }
 TURN_OFF = (
     " PostgreSQL refuses this too: fix the code, or turn the check off with "
@@ -242,8 +252,9 @@ def test_an_unknown_check_stops_the_run_naming_it(strict_project):
             re.escape(
                 "ERROR: fastsuite: --fastsuite-sqlite-lenient=string_lenght,unordered names "
                 "'string_lenght', which is not a strict SQLite check; expected a comma-separated "
-                "list of: string_length, bound_types, integer_range, unordered, aborted_transaction, "
-                "unicode_case, division_by_zero, timezone, sequence_ids (or all)."
+                "list of: string_length, bound_types, integer_range, unordered, "
+                "aborted_transaction, unicode_case, division_by_zero, timezone, sequence_ids, "
+                "group_by (or all)."
             )
         ]
     )

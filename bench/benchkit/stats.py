@@ -72,9 +72,7 @@ def workload_summary(
     return out
 
 
-def _strict_layer_cost(
-    out: dict[str, Any], samples: list[Sample], sizes: tuple[int, int]
-) -> None:
+def _strict_layer_cost(out: dict[str, Any], samples: list[Sample], sizes: tuple[int, int]) -> None:
     """fastsuite ÷ fastsuite with the strict SQLite layer off: per-round ratios of the marginal
     ms per test (the cost a test pays), and of the wall time at the big size."""
     if "fastsuite" not in out or "fastsuite-lenient" not in out:

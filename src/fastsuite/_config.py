@@ -75,7 +75,7 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         "sqlite_lenient",
         "strict SQLite checks to turn off, comma-separated, or all: string_length, bound_types, "
         "integer_range, unordered, aborted_transaction, unicode_case, division_by_zero, "
-        "timezone, sequence_ids (default: every check on)",
+        "timezone, sequence_ids, group_by (default: every check on)",
         option="--fastsuite-sqlite-lenient",
         env="FASTSUITE_SQLITE_LENIENT",
     ),

@@ -22,11 +22,10 @@ import datetime as dt
 import sqlite3
 import threading
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import event, exc, func, types
+from sqlalchemy import event, exc, func, schema, types
 from sqlalchemy.dialects.sqlite import DATE, DATETIME
 from sqlalchemy.engine import Connection, Dialect, ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -46,6 +45,8 @@ CHECKS: dict[str, str] = {
     "timezone": "DateTime(timezone=True) values come back aware, in UTC",
     "sequence_ids": "integer primary keys never hand out an id twice in a process, "
     "rolled back or not",
+    "group_by": "a grouped SELECT of a column neither grouped, aggregated nor determined by a "
+    "grouped primary key is refused",
 }
 PREFIX = "fastsuite strict SQLite"
 _HOW_TO_TURN_OFF = (
@@ -105,9 +106,14 @@ class StrictSQLiteError(sqlite3.DatabaseError):
 _pending = threading.local()
 
 
-def _refuse_in_sql(message: str) -> None:
-    _pending.refusal = StrictSQLiteError(message, programming=message.startswith(_PROGRAMMING))
+def _raise_from_sql(message: str, *, programming: bool) -> None:
+    _pending.refusal = StrictSQLiteError(message, programming=programming)
     raise ValueError(message)
+
+
+def _refuse(message: str) -> None:
+    """What the compiler puts in place of a statement PostgreSQL would not plan."""
+    _raise_from_sql(message, programming=True)
 
 
 def _take_pending() -> StrictSQLiteError | None:
@@ -118,7 +124,7 @@ def _take_pending() -> StrictSQLiteError | None:
 
 def _divisor(value: Any) -> Any:
     if value == 0 and value is not None and not isinstance(value, str | bytes):
-        _refuse_in_sql(strict_message("division_by_zero", "division by zero"))
+        _raise_from_sql(strict_message("division_by_zero", "division by zero"), programming=False)
     return value
 
 
@@ -196,7 +202,7 @@ def _on_connect(sync_engine: Any, checks: frozenset[str]) -> None:
             dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
             dbapi_connection.create_function("upper", 1, _upper, deterministic=True)
         dbapi_connection.create_function("fastsuite_divisor", 1, _divisor, deterministic=True)
-        dbapi_connection.create_function("fastsuite_refuse", 1, _refuse_in_sql, deterministic=True)
+        dbapi_connection.create_function("fastsuite_refuse", 1, _refuse, deterministic=True)
 
 
 def _abort_after_failure(sync_engine: Any, dialect: Dialect) -> None:
@@ -269,7 +275,7 @@ def _strict_types(dialect: Dialect, checks: frozenset[str], columns: dict[Any, s
         kind = type(impl)
         if kind not in _INTEGER_BITS and kind not in _TEXT and kind not in (DATETIME, DATE):
             return impl
-        strict = impl.adapt(_strict_class(kind))
+        strict: Any = impl.adapt(_strict_class(kind))
         strict.fastsuite_checks = type_checks
         strict.fastsuite_column = columns.get(typeobj)
         return strict
@@ -349,12 +355,13 @@ def _datetime_checker(
     def process(value: Any) -> Any:
         if isinstance(value, dt.datetime) and value.tzinfo is not None:
             if to_utc:
-                value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+                value = value.astimezone(dt.UTC).replace(tzinfo=None)
             elif refuse and naive_column:
                 why = "can't subtract offset-naive and offset-aware datetimes"
                 raise _refusal("bound_types", value, why, column)
         elif refuse and value is not None and not isinstance(value, dt.date):
-            why = f"expected a datetime.date or datetime.datetime instance, got {type(value).__name__!r}"
+            got = type(value).__name__
+            why = f"expected a datetime.date or datetime.datetime instance, got {got!r}"
             raise _refusal("bound_types", value, why, column)
         return value if inner is None else inner(value)
 
@@ -366,10 +373,10 @@ def _result_processor(self: Any, dialect: Dialect, coltype: Any) -> Any:
     if not (
         isinstance(self, DATETIME)
         and getattr(self, "timezone", False)
-        and "timezone" in self.fastsuite_checks
+        and "timezone" in getattr(self, "fastsuite_checks", ())
     ):
         return inner
-    utc = dt.timezone.utc
+    utc = dt.UTC
 
     def process(value: Any) -> Any:
         value = inner(value) if inner is not None else value
@@ -382,7 +389,6 @@ def _result_processor(self: Any, dialect: Dialect, coltype: Any) -> Any:
 
 # Compiler checks -------------------------------------------------------------------------
 
-_PROGRAMMING = f"{PREFIX} [bound_types]: operator does not exist"
 _PG_NAMES: tuple[tuple[type[Any], str], ...] = (
     (types.Text, "text"),
     (types.String, "character varying"),
@@ -444,14 +450,15 @@ def _strict_compiler(dialect: Dialect, checks: frozenset[str]) -> None:
     base: Any = dialect.statement_compiler
     compare = "bound_types" in checks
     divide = "division_by_zero" in checks
-    if not (compare or divide):
+    group = "group_by" in checks
+    if not (compare or divide or group):
         return
 
     def guarded(binary: Any) -> Any:
         right = func.fastsuite_divisor(binary.right, type_=binary.right.type)
         return elements.BinaryExpression(binary.left, right, binary.operator, type_=binary.type)
 
-    class StrictCompiler(base):  # type: ignore[misc, valid-type]
+    class StrictCompiler(base):  # type: ignore[misc]
         def visit_binary(self, binary: Any, override_operator: Any = None, **kw: Any) -> Any:
             operator = override_operator or binary.operator
             if compare and operator not in _NOT_COMPARISONS and operators.is_comparison(operator):
@@ -466,6 +473,24 @@ def _strict_compiler(dialect: Dialect, checks: frozenset[str]) -> None:
                     return f"fastsuite_refuse('{message}')"
             return super().visit_binary(binary, override_operator=override_operator, **kw)
 
+        def visit_select(self, select_stmt: Any, **kw: Any) -> Any:
+            toplevel = not self.stack
+            sql = super().visit_select(select_stmt, **kw)
+            if not (group and toplevel and select_stmt._group_by_clauses):
+                return sql
+            statement = getattr(self.compile_state, "statement", select_stmt)
+            ungrouped = _ungrouped_column(statement)
+            if ungrouped is None:
+                return sql
+            problem = (
+                f'column "{ungrouped}" must appear in the GROUP BY clause or be used in an '
+                "aggregate function"
+            )
+            message = strict_message("group_by", problem).replace("'", "''")
+            # The refusal is a constant: SQLite evaluates it once, before the first row.
+            # SQLAlchemy's own compiled SQL and a quoted literal: nothing of the user's.
+            return f"SELECT * FROM ({sql}) WHERE fastsuite_refuse('{message}')"  # noqa: S608
+
         if divide:
 
             def visit_truediv_binary(self, binary: Any, operator: Any, **kw: Any) -> Any:
@@ -478,6 +503,39 @@ def _strict_compiler(dialect: Dialect, checks: frozenset[str]) -> None:
                 return super().visit_mod_binary(guarded(binary), operator, **kw)
 
     dialect.statement_compiler = StrictCompiler
+
+
+def _table_column(element: Any) -> Any:
+    """The table column an expression is, or None (an aggregate, an expression, a subquery's)."""
+    while isinstance(element, elements.Label):
+        element = element.element
+    if isinstance(element, schema.Column) and isinstance(element.table, schema.Table):
+        return element
+    return None
+
+
+def _ungrouped_column(statement: Any) -> str | None:
+    """A selected column PostgreSQL would refuse in this grouped SELECT ("table.column"), if any.
+
+    Allowed: a grouped column, anything inside an aggregate or another expression (not looked
+    into: no false alarm), a column of a table whose primary key is grouped.
+    """
+    grouped = set()
+    for clause in statement._group_by_clauses:
+        column = _table_column(clause)
+        if column is None and not isinstance(clause, elements.ColumnElement):
+            return None  # a textual GROUP BY: nothing to compare with
+        if column is not None:
+            grouped.add((column.table, column.name))
+    for selected in statement.selected_columns:
+        column = _table_column(selected)
+        if column is None or (column.table, column.name) in grouped:
+            continue
+        key = column.table.primary_key.columns
+        if len(key) and all((column.table, pk.name) in grouped for pk in key):
+            continue
+        return f"{column.table.name}.{column.name}"
+    return None
 
 
 def columns_by_type(metadata: Any) -> dict[Any, str]:

@@ -128,7 +128,7 @@ def compile_primary_keys_as_sequences(dialect: Dialect) -> None:
     """Compile each table's integer autoincrement primary key as AUTOINCREMENT (DDL)."""
     base: Any = dialect.ddl_compiler
 
-    class SequenceDDLCompiler(base):  # type: ignore[misc, valid-type]
+    class SequenceDDLCompiler(base):  # type: ignore[misc]
         def get_column_specification(self, column: Any, **kw: Any) -> str:
             spec: str = super().get_column_specification(column, **kw)
             if column.primary_key and _gets_sequence(column, self.dialect):

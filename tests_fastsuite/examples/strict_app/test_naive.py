@@ -7,12 +7,11 @@ each passes or fails for the reason in its docstring; the strict SQLite layer mu
 import datetime as dt
 
 import pytest
-
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from strict_app import Probe, Ticket
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 # string_length ---------------------------------------------------------------------------
@@ -137,7 +136,7 @@ async def test_rows_come_back_in_the_order_asked(db_session):
 async def test_the_app_goes_on_after_a_conflict(db_session):
     """Fails: current transaction is aborted."""
     await db_session.execute(insert(Probe).values(id=1))
-    try:
+    try:  # noqa: SIM105 (written as the naive app writes it)
         await db_session.execute(insert(Probe).values(id=1))
     except IntegrityError:
         pass
@@ -158,7 +157,7 @@ async def test_the_app_goes_on_after_a_conflict_in_a_savepoint(db_session):
 async def test_a_commit_after_a_conflict_keeps_the_first_row(db_session):
     """Fails: the commit (a RELEASE SAVEPOINT in the test's transaction) is refused."""
     await db_session.execute(insert(Probe).values(id=1))
-    try:
+    try:  # noqa: SIM105 (written as the naive app writes it)
         await db_session.execute(insert(Probe).values(id=1))
     except IntegrityError:
         pass
@@ -258,3 +257,32 @@ async def test_ids_keep_growing_after_the_database_is_restored(db_session):
     db_session.add(ticket)
     await db_session.flush()
     assert ticket.id > COMMITTED_IDS[0]
+
+
+# group_by --------------------------------------------------------------------------------
+
+
+async def test_the_names_of_each_count_are_listed(db_session):
+    """Fails: column "probes.name" must appear in the GROUP BY clause."""
+    db_session.add_all([Probe(count=1, name="a"), Probe(count=1, name="b")])
+    await db_session.flush()
+    rows = (await db_session.execute(select(Probe.count, Probe.name).group_by(Probe.count))).all()
+    assert len(rows) == 1
+
+
+async def test_a_grouped_primary_key_determines_the_other_columns(db_session):
+    """Passes."""
+    db_session.add_all([Probe(count=1, name="a"), Probe(count=1, name="b")])
+    await db_session.flush()
+    rows = (await db_session.execute(select(Probe, func.count()).group_by(Probe.id))).all()
+    assert len(rows) == 2
+
+
+async def test_aggregates_and_grouped_columns_are_selected(db_session):
+    """Passes."""
+    db_session.add_all([Probe(count=1, name="a"), Probe(count=1, name="b")])
+    await db_session.flush()
+    query = select(Probe.count, func.max(Probe.name).label("last"), func.count()).group_by(
+        Probe.count
+    )
+    assert (await db_session.execute(query)).all() == [(1, "b", 2)]
