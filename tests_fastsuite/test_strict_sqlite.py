@@ -143,8 +143,14 @@ def assert_as_on_postgresql(found: dict[str, tuple[str, str]]) -> None:
             assert re.search(expected, text), f"{name} failed otherwise than expected:\n{text}"
 
 
-def test_the_naive_tests_fail_on_sqlite_where_they_fail_on_postgresql(strict_project):
-    assert_as_on_postgresql(outcomes(strict_project))
+@pytest.mark.parametrize("database", ["in-memory", "in-memory-aiosqlite", "file"])
+def test_the_naive_tests_fail_on_sqlite_where_they_fail_on_postgresql(strict_project, database):
+    option = {
+        "in-memory": "--fastsuite-sqlite-driver=loop",
+        "in-memory-aiosqlite": "--fastsuite-sqlite-driver=aiosqlite",
+        "file": f"--fastsuite-db-url=sqlite+aiosqlite:///{strict_project.path}/app_test.db",
+    }[database]
+    assert_as_on_postgresql(outcomes(strict_project, option))
 
 
 @requires_postgresql

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -103,11 +102,13 @@ class StrictSQLiteError(sqlite3.DatabaseError):
 
 # A Python function called by SQLite cannot choose the error's message (sqlite3 reports "user-
 # defined function raised exception"): it leaves its refusal here for handle_error to raise.
-_pending = threading.local()
+# Not thread-local: with aiosqlite the function runs on the driver's thread, handle_error on
+# the event loop's.
+_pending: list[StrictSQLiteError] = []
 
 
 def _raise_from_sql(message: str, *, programming: bool) -> None:
-    _pending.refusal = StrictSQLiteError(message, programming=programming)
+    _pending[:] = [StrictSQLiteError(message, programming=programming)]
     raise ValueError(message)
 
 
@@ -117,9 +118,7 @@ def _refuse(message: str) -> None:
 
 
 def _take_pending() -> StrictSQLiteError | None:
-    refusal: StrictSQLiteError | None = getattr(_pending, "refusal", None)
-    _pending.refusal = None
-    return refusal
+    return _pending.pop() if _pending else None
 
 
 def _divisor(value: Any) -> Any:

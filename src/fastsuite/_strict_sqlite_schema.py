@@ -229,9 +229,11 @@ def restore_keeping_sequences(
 ) -> None:
     """Run `restore` (the pristine copy put back), then put back the highest ids."""
     keeper = _keepers.get(id(engine.sync_engine))
-    if keeper is None or not isinstance(driver_connection, sqlite3.Connection):
+    # aiosqlite's connection wraps a sqlite3 one, idle between statements.
+    connection = getattr(driver_connection, "_connection", driver_connection)
+    if keeper is None or not isinstance(connection, sqlite3.Connection):
         restore()
         return
-    keeper.remember(driver_connection)
+    keeper.remember(connection)
     restore()
-    keeper.write_back(driver_connection, keeper.highest)
+    keeper.write_back(connection, keeper.highest)
