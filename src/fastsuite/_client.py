@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fastsuite._isolation import IsolationScope
 
+# Where the clients send requests: any host does, the transport hands them to the app.
+BASE_URL = "http://test"
 APP_FACTORY_FAILED = (
     "fastsuite: {where} is a factory, and calling it failed: {error!r}. "
     "It must return a FastAPI app when called without arguments."
@@ -26,6 +28,10 @@ OVERRIDE_LEAK = (
 )
 
 
+class AppFactoryError(Exception):
+    """The configured app factory failed, or returned something else than an app."""
+
+
 def build_app(target: Any, where: str) -> FastAPI:
     """The app, from the configured object: an app, or a factory returning one."""
     if isinstance(target, FastAPI):
@@ -33,10 +39,10 @@ def build_app(target: Any, where: str) -> FastAPI:
     try:
         app = target()
     except Exception as error:
-        raise RuntimeError(APP_FACTORY_FAILED.format(where=where, error=error)) from error
+        raise AppFactoryError(APP_FACTORY_FAILED.format(where=where, error=error)) from error
     if not isinstance(app, FastAPI):
         kind = type(app).__name__
-        raise TypeError(APP_FACTORY_RETURNED.format(where=where, kind=kind))
+        raise AppFactoryError(APP_FACTORY_RETURNED.format(where=where, kind=kind))
     return app
 
 

@@ -26,11 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from fastsuite import _sqlite_loop, _strict_sqlite
-from fastsuite._config import Settings, import_from_string, settings_key
+from fastsuite._config import Settings, settings_key
 from fastsuite._migrations import AlembicSetup, load_alembic_setup
 from fastsuite._preflight import check_database_url
-from fastsuite._schema import SchemaSource, is_metadata_source, metadata_of
+from fastsuite._schema import SchemaSource
 from fastsuite._strict_sqlite_schema import install_schema_checks
+from fastsuite._targets import targets_key
 
 RUN_NOT_STARTED = (
     "fastsuite: this process has no test database, because the run's provisioning did not run "
@@ -133,17 +134,14 @@ def prepare_run(config: pytest.Config) -> None:
     """Check the database settings (no database touched) and choose the backend's provisioner."""
     settings = config.stash[settings_key]
     url = check_database_url(settings)
+    _strict_sqlite.enabled_checks(settings)  # a misspelt check stops any run, not only SQLite's
     alembic = None
     if settings["schema"] == "migrations" or settings.flag("drift_checks"):
         # For the drift checks alone, the migrations folder is checked when they run: a run
         # of one test, which leaves them out, need not import Alembic.
         thorough = settings["schema"] == "migrations"
         alembic = load_alembic_setup(settings, Path(config.rootpath), thorough=thorough)
-    metadata = metadata_of(
-        import_from_string(
-            settings, "metadata", "a SQLAlchemy MetaData or declarative base", is_metadata_source
-        )
-    )
+    metadata = config.stash[targets_key].metadata
     schema = SchemaSource(metadata, alembic if settings["schema"] == "migrations" else None)
     factory = _provisioners.get(_load_backend(url), DefaultProvisioner)
     worker = getattr(config, "workerinput", {}).get("workerid", "main")
