@@ -63,6 +63,14 @@ def finish() -> None:
         gc.enable()
 
 
+def cancel() -> None:
+    """The project does not use fastsuite: the collector back as it was, nothing frozen."""
+    if _startup.begun and not _startup.finished:
+        _startup.finished = True
+        if _startup.collector_was_enabled:
+            gc.enable()
+
+
 def bytecode_cache_dir(config: pytest.Config) -> Path | None:
     """The `bytecode_cache` setting before options are parsed (conftests are not loaded yet)."""
     spec = spec_named("bytecode_cache")
