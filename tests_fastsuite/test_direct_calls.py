@@ -92,3 +92,32 @@ def test_only_the_harness_driver_skips_the_greenlet(items_project, driver):
         # aiosqlite awaits on every statement: the first two tests see greenlets throughout.
         result.assert_outcomes(passed=1, failed=2)
         result.stdout.fnmatch_lines(["*assert [[]True, True, True, True[]] == *"])
+
+
+def test_a_coroutine_run_in_place_that_suspends_is_carried_on_by_the_loop():
+    import asyncio
+
+    from fastsuite._direct_calls import run_in_place
+
+    async def in_place():
+        return asyncio.get_running_loop()
+
+    async def suspends():
+        await asyncio.sleep(0)
+        future = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_soon(future.set_result, "done")
+        return await future, asyncio.current_task() is not None
+
+    async def fails_after_suspending():
+        await asyncio.sleep(0)
+        raise LookupError("raised after the suspension")
+
+    loop = asyncio.new_event_loop()
+    try:
+        assert run_in_place(loop, in_place()) is loop
+        assert run_in_place(loop, suspends()) == ("done", True)
+        with pytest.raises(LookupError, match="after the suspension"):
+            run_in_place(loop, fails_after_suspending())
+        assert asyncio.events._get_running_loop() is None
+    finally:
+        loop.close()

@@ -18,9 +18,10 @@ creating an engine on the harness's dialect installs it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Coroutine, Generator
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection, Engine, Transaction
 from sqlalchemy.ext.asyncio import engine as _async_engine
@@ -36,6 +37,7 @@ _MODULES: tuple[ModuleType, ...] = (_async_engine, _async_session, _async_result
 _spawn = concurrency.greenlet_spawn
 
 _Resolver = Callable[[Any], Any]
+_T = TypeVar("_T")
 
 
 def _dialect_of_bind(bind: Any) -> Any:
@@ -136,3 +138,57 @@ def uninstall() -> None:
     for module in _MODULES:
         if getattr(module, "greenlet_spawn", None) is greenlet_spawn:
             module.greenlet_spawn = _spawn  # type: ignore[attr-defined]
+
+
+def never_waits(dialect: Any) -> bool:
+    """Whether statements of `dialect` run without a greenlet (its first connection made)."""
+    return getattr(dialect, NEVER_WAITS, False) is True
+
+
+def run_in_place(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, _T]) -> _T:
+    """Run `coroutine` to its end for `loop`'s caller, who is outside the loop (a sync fixture).
+
+    As long as the coroutine does not suspend, which nothing on an engine that never waits
+    does, it runs right here, `loop` marked running so that what asks for it finds it: no task,
+    no turn of the loop (`run_until_complete` costs about ten times the BEGIN it would run).
+    Should it suspend after all, a task on `loop` carries it on from there.
+    """
+    previous = asyncio.events._get_running_loop()
+    asyncio.events._set_running_loop(loop)
+    try:
+        yielded = coroutine.send(None)
+    except StopIteration as done:
+        result: _T = done.value
+        return result
+    finally:
+        asyncio.events._set_running_loop(previous)
+    return loop.run_until_complete(_carry_on(coroutine, yielded))
+
+
+async def _carry_on(coroutine: Coroutine[Any, Any, _T], yielded: Any) -> _T:
+    result: _T = await _Suspended(coroutine, yielded)
+    return result
+
+
+class _Suspended:
+    """A coroutine that has already yielded once, awaitable from where it stopped."""
+
+    def __init__(self, coroutine: Coroutine[Any, Any, Any], yielded: Any) -> None:
+        self.coroutine = coroutine
+        self.yielded = yielded
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coroutine, yielded = self.coroutine, self.yielded
+        while True:
+            try:
+                sent = yield yielded
+            except BaseException as error:
+                try:
+                    yielded = coroutine.throw(error)
+                except StopIteration as done:
+                    return done.value
+            else:
+                try:
+                    yielded = coroutine.send(sent)
+                except StopIteration as done:
+                    return done.value

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -14,7 +14,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from fastsuite import _background, _factories, _provision, _queries, _savepoints
+from fastsuite import _background, _direct_calls, _factories, _provision, _queries, _savepoints
 from fastsuite._client import (
     BASE_URL,
     OVERRIDE_LEAK,
@@ -45,6 +45,8 @@ from fastsuite._protocols import (
 from fastsuite._queries import QUERY_LOG_KEY, QueryLog
 from fastsuite._sessions import AppSessions, learn_app_sessions
 from fastsuite._targets import NOT_CONFIGURED, Targets, targets_key
+
+_T = TypeVar("_T")
 
 __all__ = [
     "app",
@@ -304,6 +306,12 @@ class _Process:
     app_sessionmaker: async_sessionmaker[Any] | None
     app_sessions: AppSessions
 
+    def run(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
+        """Run one of the harness's coroutines on the session's loop, from a sync fixture."""
+        if _direct_calls.never_waits(self.engine.sync_engine.dialect):
+            return _direct_calls.run_in_place(self.loop, coroutine)
+        return self.loop.run_until_complete(coroutine)
+
 
 @pytest.fixture(scope="session")
 def _fastsuite_process(request: pytest.FixtureRequest) -> _Process:
@@ -345,7 +353,7 @@ def _fastsuite_transaction(
     request: pytest.FixtureRequest, _fastsuite_process: _Process
 ) -> Iterator[IsolationScope]:
     engine, database = _fastsuite_process.engine, _fastsuite_process.database
-    run = _fastsuite_process.loop.run_until_complete
+    run = _fastsuite_process.run
     request.config.stash[QUERY_LOG_KEY].start_test()
     if db_marker_options(request.node).transaction:
         if _seed_scopes:
