@@ -44,6 +44,8 @@ SIDES = (
             "harness": ("test_client_and_db_session", "test_empty_async"),
             "pytest_asyncio": ("test_empty_async", "test_empty_sync"),
             "empty_sync": ("test_empty_sync", ""),
+            "seeding": ("test_seeding", "test_client_and_db_session"),
+            "request": ("test_one_request", "test_client_and_db_session"),
         },
     ),
     FloorSide(
@@ -54,6 +56,8 @@ SIDES = (
         {
             "db": ("test_db", "test_empty_sync"),
             "empty_sync": ("test_empty_sync", ""),
+            "seeding": ("test_seeding", "test_db"),
+            "request": ("test_one_request", "test_db"),
         },
     ),
 )

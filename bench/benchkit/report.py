@@ -221,6 +221,10 @@ def render(summary: dict[str, Any]) -> str:
             ("fastsuite", "harness", "fastsuite: `client` + `db_session` over an empty async test"),
             ("django", "empty_sync", "an empty sync test, in the Django project (pytest)"),
             ("django", "db", "pytest-django: `db` over an empty test"),
+            ("fastsuite", "seeding", "seeding 1 admin + 5 contexts, fastsuite (AsyncFactory)"),
+            ("django", "seeding", "seeding 1 admin + 5 contexts, Django (DjangoModelFactory)"),
+            ("fastsuite", "request", "one request refused before any query (401), fastsuite"),
+            ("django", "request", "one request refused before any query (401), Django"),
         )
         for side, cost, label in rows:
             entry = fl.get(side, {}).get(cost)
