@@ -14,9 +14,12 @@ from app.core.db import get_session
 from app.core.security import InvalidTokenError, decode_access_token, fingerprint_matches
 from app.core.throttle import LoginThrottle
 from app.models import User
-from app.schemas.common import MAX_OFFSET, MAX_PAGE_LIMIT
+from app.schemas.common import DEFAULT_PAGE_LIMIT, MAX_OFFSET, MAX_PAGE_LIMIT
+from app.services.common import PageRequest
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the session's commit runs when the endpoint returns, before the response
+# is sent (the default scope would commit after the client already has its answer).
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
@@ -85,3 +88,13 @@ Search = Annotated[
     str | None,
     Query(max_length=1000, pattern=r"^[^\x00]*$", description="Case-insensitive substring"),
 ]
+
+
+async def page_request(
+    limit: Limit = DEFAULT_PAGE_LIMIT, offset: Offset = 0, search: Search = None
+) -> PageRequest:
+    """The list routes' shared query parameters: `limit`, `offset` and `search`."""
+    return PageRequest(limit=limit, offset=offset, search=search)
+
+
+PageDep = Annotated[PageRequest, Depends(page_request)]

@@ -31,5 +31,5 @@ async def authenticate(*, session: AsyncSession, username: str, password: str) -
     if new_hash is not None:
         user.password = new_hash
     user.last_login = utcnow()
-    await session.commit()
+    await session.flush()
     return user

@@ -37,6 +37,15 @@ def storable_id(value: int) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class PageRequest:
+    """Which page of a list to fetch: `limit` rows after `offset`, optionally searched."""
+
+    limit: int
+    offset: int
+    search: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     items: Sequence[T]
     total: int
@@ -45,19 +54,22 @@ class Page(Generic[T]):
 
 
 async def fetch_page(
-    *, session: AsyncSession, statement: Select[Any], order_by: Any, limit: int, offset: int
+    *, session: AsyncSession, statement: Select[Any], order_by: Any, page: PageRequest
 ) -> Page[Any]:
     """Run `statement` (a filtered SELECT of one entity) as a page: one COUNT and one SELECT."""
     total = await session.scalar(select(func.count()).select_from(statement.subquery()))
-    rows = await session.scalars(statement.order_by(order_by).limit(limit).offset(offset))
-    return Page(items=rows.all(), total=total or 0, limit=limit, offset=offset)
+    rows = await session.scalars(statement.order_by(order_by).limit(page.limit).offset(page.offset))
+    return Page(items=rows.all(), total=total or 0, limit=page.limit, offset=page.offset)
 
 
-async def commit_or_conflict(session: AsyncSession, conflict: Conflict) -> None:
-    """Commit; a unique constraint a concurrent request won between our check and our write
-    becomes `conflict` (a 409), never a 500."""
+async def flush_or_conflict(session: AsyncSession, conflict: Conflict) -> None:
+    """Flush; a unique constraint the write breaks becomes `conflict` (a 409), never a 500.
+
+    Services never commit: the caller owns the transaction (the API's session dependency
+    commits once per request). After a conflict the transaction must be rolled back, as after
+    any failed flush; the session dependency does it.
+    """
     try:
-        await session.commit()
+        await session.flush()
     except IntegrityError:
-        await session.rollback()
         raise conflict from None

@@ -11,9 +11,10 @@ from app.schemas.context import ContextCreate, ContextUpdate
 from app.services.common import (
     LIKE_ESCAPE,
     Page,
-    commit_or_conflict,
+    PageRequest,
     contains_pattern,
     fetch_page,
+    flush_or_conflict,
     storable_id,
 )
 from app.services.errors import Conflict, NotFound
@@ -29,26 +30,23 @@ async def list_contexts(
     *,
     session: AsyncSession,
     owner_id: int | None,
-    limit: int,
-    offset: int,
-    search: str | None = None,
+    page: PageRequest,
     is_active: bool | None = None,
 ) -> Page[Context]:
-    """A page of contexts ordered by id: one owner's, or everyone's when `owner_id` is None."""
+    """A page of contexts ordered by id: one owner's, or everyone's when `owner_id` is None;
+    `page.search` matches part of the name, ignoring case."""
     if owner_id is not None and not storable_id(owner_id):
-        return Page(items=[], total=0, limit=limit, offset=offset)
+        return Page(items=[], total=0, limit=page.limit, offset=page.offset)
     statement = select(Context)
     if owner_id is not None:
         statement = statement.where(Context.owner_id == owner_id)
-    if search:
+    if page.search:
         statement = statement.where(
-            Context.name.ilike(contains_pattern(search), escape=LIKE_ESCAPE)
+            Context.name.ilike(contains_pattern(page.search), escape=LIKE_ESCAPE)
         )
     if is_active is not None:
         statement = statement.where(Context.is_active.is_(is_active))
-    return await fetch_page(
-        session=session, statement=statement, order_by=Context.id, limit=limit, offset=offset
-    )
+    return await fetch_page(session=session, statement=statement, order_by=Context.id, page=page)
 
 
 async def get_context(*, session: AsyncSession, owner: User, context_id: int) -> Context:
@@ -78,7 +76,7 @@ async def create_context(*, session: AsyncSession, owner: User, data: ContextCre
     now = utcnow()
     context = Context(owner_id=owner.id, created_at=now, updated_at=now, **data.model_dump())
     session.add(context)
-    await commit_or_conflict(session, _name_taken(data.name))
+    await flush_or_conflict(session, _name_taken(data.name))
     return context
 
 
@@ -98,11 +96,11 @@ async def update_context(
         setattr(context, field, value)
     if session.is_modified(context):
         context.updated_at = utcnow()
-        await commit_or_conflict(session, _name_taken(context.name))
+        await flush_or_conflict(session, _name_taken(context.name))
     return context
 
 
 async def delete_context(*, session: AsyncSession, owner: User, context_id: int) -> None:
     context = await get_context(session=session, owner=owner, context_id=context_id)
     await session.delete(context)
-    await session.commit()
+    await session.flush()

@@ -18,9 +18,10 @@ from app.schemas.user import UserCreate, UserUpdate
 from app.services.common import (
     LIKE_ESCAPE,
     Page,
-    commit_or_conflict,
+    PageRequest,
     contains_pattern,
     fetch_page,
+    flush_or_conflict,
     storable_id,
 )
 from app.services.errors import Conflict, Forbidden, NotFound, describe_items
@@ -43,15 +44,15 @@ def _is_superuser(actor: User | None) -> bool:
 async def list_users(
     *,
     session: AsyncSession,
-    limit: int,
-    offset: int,
-    search: str | None = None,
+    page: PageRequest,
     is_active: bool | None = None,
     is_staff: bool | None = None,
 ) -> Page[User]:
+    """A page of users ordered by id; `page.search` matches part of the username or email,
+    ignoring case."""
     statement = select(User)
-    if search:
-        pattern = contains_pattern(search)
+    if page.search:
+        pattern = contains_pattern(page.search)
         statement = statement.where(
             or_(
                 User.username.ilike(pattern, escape=LIKE_ESCAPE),
@@ -62,9 +63,7 @@ async def list_users(
         statement = statement.where(User.is_active.is_(is_active))
     if is_staff is not None:
         statement = statement.where(User.is_staff.is_(is_staff))
-    return await fetch_page(
-        session=session, statement=statement, order_by=User.id, limit=limit, offset=offset
-    )
+    return await fetch_page(session=session, statement=statement, order_by=User.id, page=page)
 
 
 async def get_user(*, session: AsyncSession, user_id: int) -> User:
@@ -93,7 +92,7 @@ async def create_user(*, session: AsyncSession, actor: User | None, data: UserCr
     password_hash = await off_the_loop(hash_password, data.password)
     user = User(password=password_hash, **data.model_dump(exclude={"password"}))
     session.add(user)
-    await commit_or_conflict(session, _username_taken(data.username))
+    await flush_or_conflict(session, _username_taken(data.username))
     return user
 
 
@@ -122,7 +121,7 @@ async def update_user(
         changes["password"] = await off_the_loop(hash_password, changes["password"])
     for field, value in changes.items():
         setattr(user, field, value)
-    await commit_or_conflict(session, _username_taken(user.username))
+    await flush_or_conflict(session, _username_taken(user.username))
     return user
 
 
@@ -135,7 +134,6 @@ async def delete_user(*, session: AsyncSession, actor: User, user_id: int) -> No
         raise Conflict("You cannot delete yourself")
     await _delete_users(session=session, ids=[user.id])
     session.expunge(user)
-    await session.commit()
 
 
 async def _delete_users(*, session: AsyncSession, ids: Sequence[int]) -> None:
@@ -193,5 +191,4 @@ async def bulk_user_action(
         )
         for user in users.values():
             set_committed_value(user, "is_active", action == "activate")
-    await session.commit()
     return len(users)

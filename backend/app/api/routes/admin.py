@@ -6,9 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from app.api.deps import AdminUser, Limit, Offset, OptionalBool, OptionalId, Search, SessionDep
+from app.api.deps import AdminUser, OptionalBool, OptionalId, PageDep, SessionDep
 from app.schemas.bulk import BulkActionResult, UsersBulkAction
-from app.schemas.common import DEFAULT_PAGE_LIMIT
 from app.schemas.context import ContextsPublic
 from app.schemas.user import UserCreate, UserPublic, UsersPublic, UserUpdate
 from app.services import contexts as contexts_service
@@ -32,22 +31,15 @@ _NOT_FOUND: Responses = {404: {"description": "No such user"}}
 async def list_users(
     session: SessionDep,
     admin: AdminUser,
-    limit: Limit = DEFAULT_PAGE_LIMIT,
-    offset: Offset = 0,
-    search: Search = None,
+    page: PageDep,
     is_active: OptionalBool = None,
     is_staff: OptionalBool = None,
 ) -> UsersPublic:
     """Users ordered by id; `search` matches part of the username or email, ignoring case."""
-    page = await service.list_users(
-        session=session,
-        limit=limit,
-        offset=offset,
-        search=search,
-        is_active=is_active,
-        is_staff=is_staff,
+    found = await service.list_users(
+        session=session, page=page, is_active=is_active, is_staff=is_staff
     )
-    return UsersPublic.model_validate(page)  # from the page's attributes, items included
+    return UsersPublic.model_validate(found)  # from the page's attributes, items included
 
 
 @router.post(
@@ -108,19 +100,12 @@ async def delete_user(user_id: int, session: SessionDep, admin: AdminUser) -> No
 async def list_all_contexts(
     session: SessionDep,
     admin: AdminUser,
+    page: PageDep,
     owner_id: OptionalId = None,
-    limit: Limit = DEFAULT_PAGE_LIMIT,
-    offset: Offset = 0,
-    search: Search = None,
     is_active: OptionalBool = None,
 ) -> ContextsPublic:
     """Every user's contexts ordered by id, optionally only one owner's."""
-    page = await contexts_service.list_contexts(
-        session=session,
-        owner_id=owner_id,
-        limit=limit,
-        offset=offset,
-        search=search,
-        is_active=is_active,
+    found = await contexts_service.list_contexts(
+        session=session, owner_id=owner_id, page=page, is_active=is_active
     )
-    return ContextsPublic.model_validate(page)  # from the page's attributes, items included
+    return ContextsPublic.model_validate(found)  # from the page's attributes, items included
