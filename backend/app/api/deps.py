@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -82,8 +83,21 @@ def _blank_to_none(value: Any) -> Any:
     return None if value == "" else value
 
 
+def _plain_digits(value: Any) -> Any:
+    # Python's int() also reads "1_0", "+5", " 5" and other scripts' digits: an id in a URL
+    # is ASCII digits only, so that one resource has one address.
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise PydanticCustomError("id_digits", "Id must be written in plain digits (0-9)")
+    return value
+
+
+PathId = Annotated[int, BeforeValidator(_plain_digits)]
+"""An id in the path: plain ASCII digits, else 422."""
+
 OptionalBool = Annotated[bool | None, BeforeValidator(_blank_to_none), Query()]
-OptionalId = Annotated[int | None, BeforeValidator(_blank_to_none), Query()]
+OptionalId = Annotated[
+    int | None, BeforeValidator(_plain_digits), BeforeValidator(_blank_to_none), Query()
+]
 Search = Annotated[
     str | None,
     Query(max_length=1000, pattern=r"^[^\x00]*$", description="Case-insensitive substring"),

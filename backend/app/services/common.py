@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
@@ -19,12 +19,13 @@ T = TypeVar("T")
 LIKE_ESCAPE = "\\"
 
 
-def contains_pattern(text: str) -> str:
-    """A LIKE pattern matching `text` (NFC-normalised) literally anywhere.
+def contains_pattern(text: str, *, form: Literal["NFC", "NFKC"] = "NFC") -> str:
+    """A LIKE pattern matching `text` literally anywhere, normalised as the column's values are
+    (NFC for context names, NFKC for usernames).
 
     `%`, `_` and the escape character itself lose their special meaning.
     """
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize(form, text)
     escaped = (text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%")).replace(
         "_", LIKE_ESCAPE + "_"
     )

@@ -52,7 +52,7 @@ async def list_users(
     ignoring case."""
     statement = select(User)
     if page.search:
-        pattern = contains_pattern(page.search)
+        pattern = contains_pattern(page.search, form="NFKC")
         statement = statement.where(
             or_(
                 User.username.ilike(pattern, escape=LIKE_ESCAPE),

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from app.api.deps import AdminUser, OptionalBool, OptionalId, PageDep, SessionDep
+from app.api.deps import AdminUser, OptionalBool, OptionalId, PageDep, PathId, SessionDep
 from app.schemas.bulk import BulkActionResult, UsersBulkAction
 from app.schemas.context import ContextsPublic
 from app.schemas.user import UserCreate, UserPublic, UsersPublic, UserUpdate
@@ -70,7 +70,7 @@ async def bulk_user_action(
 
 
 @router.get("/users/{user_id}", responses=_NOT_FOUND)
-async def get_user(user_id: int, session: SessionDep, admin: AdminUser) -> UserPublic:
+async def get_user(user_id: PathId, session: SessionDep, admin: AdminUser) -> UserPublic:
     user = await service.get_user(session=session, user_id=user_id)
     return UserPublic.model_validate(user)
 
@@ -80,7 +80,7 @@ async def get_user(user_id: int, session: SessionDep, admin: AdminUser) -> UserP
     responses={**_NOT_FOUND, 409: {"description": "The username is taken"}},
 )
 async def update_user(
-    user_id: int, body: UserUpdate, session: SessionDep, admin: AdminUser
+    user_id: PathId, body: UserUpdate, session: SessionDep, admin: AdminUser
 ) -> UserPublic:
     user = await service.update_user(session=session, actor=admin, user_id=user_id, data=body)
     return UserPublic.model_validate(user)
@@ -91,7 +91,7 @@ async def update_user(
     status_code=status.HTTP_204_NO_CONTENT,
     responses={**_NOT_FOUND, 409: {"description": "You cannot delete yourself"}},
 )
-async def delete_user(user_id: int, session: SessionDep, admin: AdminUser) -> None:
+async def delete_user(user_id: PathId, session: SessionDep, admin: AdminUser) -> None:
     """Delete the user and all their contexts."""
     await service.delete_user(session=session, actor=admin, user_id=user_id)
 

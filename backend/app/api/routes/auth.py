@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
@@ -12,7 +11,7 @@ from app.api.deps import CurrentUser, LoginThrottleDep, SessionDep
 from app.core.security import create_access_token
 from app.core.throttle import LoginThrottle
 from app.schemas.auth import LoginRequest, Token
-from app.schemas.user import UserPublic
+from app.schemas.user import UserPublic, normalise_username
 from app.services.auth import authenticate
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -28,9 +27,9 @@ _LOGIN_RESPONSES: dict[int | str, dict[str, str]] = {
 async def _login(
     *, session: SessionDep, throttle: LoginThrottle, username: str, password: str
 ) -> Token:
-    # Usernames are stored NFC-normalised: another spelling of the same name is the same user,
+    # Usernames are stored NFKC-normalised: another spelling of the same name is the same user,
     # so it shares the same failure count. Case is kept: "Bob" and "bob" are different users.
-    username = unicodedata.normalize("NFC", username)
+    username = normalise_username(username)
     retry_after = throttle.retry_after(username)
     if retry_after is not None:
         raise HTTPException(

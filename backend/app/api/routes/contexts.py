@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from app.api.deps import CurrentUser, OptionalBool, PageDep, SessionDep
+from app.api.deps import CurrentUser, OptionalBool, PageDep, PathId, SessionDep
 from app.schemas.bulk import (
     BulkDeleted,
     ContextsBulkCreate,
@@ -90,14 +90,14 @@ async def bulk_delete_contexts(
 
 
 @router.get("/{context_id}", responses=_NOT_FOUND)
-async def get_context(context_id: int, session: SessionDep, user: CurrentUser) -> ContextPublic:
+async def get_context(context_id: PathId, session: SessionDep, user: CurrentUser) -> ContextPublic:
     context = await service.get_context(session=session, owner=user, context_id=context_id)
     return ContextPublic.model_validate(context)
 
 
 @router.patch("/{context_id}", responses={**_NOT_FOUND, **_CONFLICT})
 async def update_context(
-    context_id: int, body: ContextUpdate, session: SessionDep, user: CurrentUser
+    context_id: PathId, body: ContextUpdate, session: SessionDep, user: CurrentUser
 ) -> ContextPublic:
     context = await service.update_context(
         session=session, owner=user, context_id=context_id, data=body
@@ -106,5 +106,5 @@ async def update_context(
 
 
 @router.delete("/{context_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_NOT_FOUND)
-async def delete_context(context_id: int, session: SessionDep, user: CurrentUser) -> None:
+async def delete_context(context_id: PathId, session: SessionDep, user: CurrentUser) -> None:
     await service.delete_context(session=session, owner=user, context_id=context_id)
