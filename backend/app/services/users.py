@@ -30,6 +30,9 @@ USER_NOT_FOUND = "User not found"
 ONLY_SUPERUSER_GRANTS = "Only a superuser may create staff or superusers or grant either status"
 ONLY_SUPERUSER_MODIFIES = "Only a superuser may modify or delete a superuser"
 
+CANNOT_DEMOTE_SELF = "You cannot remove your own staff or superuser status"
+LAST_SUPERUSER = "The last active superuser cannot be demoted, deactivated or deleted"
+
 BulkAction = Literal["activate", "deactivate", "delete"]
 
 
@@ -108,8 +111,17 @@ async def update_user(
     )
     if grants and not actor.is_superuser:
         raise Forbidden(ONLY_SUPERUSER_GRANTS)
-    if user.id == actor.id and changes.get("is_active") is False:
-        raise Conflict("You cannot deactivate yourself")
+    if user.id == actor.id:
+        if changes.get("is_active") is False:
+            raise Conflict("You cannot deactivate yourself")
+        if (user.is_staff and changes.get("is_staff") is False) or (
+            user.is_superuser and changes.get("is_superuser") is False
+        ):
+            raise Conflict(CANNOT_DEMOTE_SELF)
+    if _is_active_superuser(user) and (
+        changes.get("is_superuser") is False or changes.get("is_active") is False
+    ):
+        await _keep_an_active_superuser(session=session, leaving={user.id})
     new_username = changes.get("username")
     if (
         new_username is not None
@@ -132,8 +144,33 @@ async def delete_user(*, session: AsyncSession, actor: User, user_id: int) -> No
         raise Forbidden(ONLY_SUPERUSER_MODIFIES)
     if user.id == actor.id:
         raise Conflict("You cannot delete yourself")
+    if _is_active_superuser(user):
+        await _keep_an_active_superuser(session=session, leaving={user.id})
     await _delete_users(session=session, ids=[user.id])
     session.expunge(user)
+
+
+def _is_active_superuser(user: User) -> bool:
+    return user.is_superuser and user.is_active
+
+
+async def _keep_an_active_superuser(*, session: AsyncSession, leaving: set[int]) -> None:
+    """Raise Conflict unless an active superuser remains once `leaving` are not ones.
+
+    The active superusers' rows are locked (FOR UPDATE, in id order, so two such requests
+    never deadlock): two admins demoting each other at once are serialised, and the second
+    sees that it would remove the last one. SQLite has no row locks; there the app's
+    transactions take the write lock at BEGIN (BEGIN IMMEDIATE), which serialises them too.
+    """
+    statement = (
+        select(User.id)
+        .where(User.is_superuser.is_(True), User.is_active.is_(True))
+        .order_by(User.id)
+        .with_for_update()
+    )
+    remaining = set(await session.scalars(statement)) - leaving
+    if not remaining:
+        raise Conflict(LAST_SUPERUSER)
 
 
 async def _delete_users(*, session: AsyncSession, ids: Sequence[int]) -> None:
@@ -178,6 +215,18 @@ async def bulk_user_action(
             indexes=[index],
             ids=[actor.id],
         )
+    leaving = [index for index, id_ in enumerate(ids) if _is_active_superuser(users[id_])]
+    if action != "activate" and leaving:
+        try:
+            await _keep_an_active_superuser(
+                session=session, leaving={ids[index] for index in leaving}
+            )
+        except Conflict:
+            raise Conflict(
+                f"{LAST_SUPERUSER} ({describe_items(leaving)}); nothing was changed",
+                indexes=leaving,
+                ids=list(dict.fromkeys(ids[index] for index in leaving)),
+            ) from None
     if action == "delete":
         await _delete_users(session=session, ids=list(users))
         for user in users.values():

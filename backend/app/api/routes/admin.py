@@ -56,7 +56,9 @@ async def create_user(body: UserCreate, session: SessionDep, admin: AdminUser) -
     "/users/bulk-action",
     responses={
         404: {"description": "An id is unknown"},
-        409: {"description": "You cannot deactivate or delete yourself"},
+        409: {
+            "description": "You cannot deactivate or delete yourself, nor the last active superuser"
+        },
     },
 )
 async def bulk_user_action(
@@ -77,7 +79,13 @@ async def get_user(user_id: PathId, session: SessionDep, admin: AdminUser) -> Us
 
 @router.patch(
     "/users/{user_id}",
-    responses={**_NOT_FOUND, 409: {"description": "The username is taken"}},
+    responses={
+        **_NOT_FOUND,
+        409: {
+            "description": "The username is taken, or the change would remove your own staff, "
+            "superuser or active status, or the last active superuser"
+        },
+    },
 )
 async def update_user(
     user_id: PathId, body: UserUpdate, session: SessionDep, admin: AdminUser
@@ -89,7 +97,10 @@ async def update_user(
 @router.delete(
     "/users/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={**_NOT_FOUND, 409: {"description": "You cannot delete yourself"}},
+    responses={
+        **_NOT_FOUND,
+        409: {"description": "You cannot delete yourself, nor the last active superuser"},
+    },
 )
 async def delete_user(user_id: PathId, session: SessionDep, admin: AdminUser) -> None:
     """Delete the user and all their contexts."""
