@@ -37,6 +37,7 @@ def create_app() -> FastAPI:
     )
     app.state.login_throttle = LoginThrottle(
         attempts=settings.LOGIN_THROTTLE_ATTEMPTS,
+        username_attempts=settings.LOGIN_THROTTLE_USERNAME_ATTEMPTS,
         window_seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS,
     )
     install_exception_handlers(app)

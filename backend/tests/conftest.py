@@ -42,6 +42,21 @@ def _fresh_login_throttle(app: FastAPI) -> Iterator[None]:
 
 
 @pytest.fixture
+def throttle_clock(app: FastAPI, monkeypatch: pytest.MonkeyPatch):
+    """The login throttle's clock, frozen at 1000.0; set `.now` to move it (restored after)."""
+
+    class Clock:
+        now = 1000.0
+
+        def __call__(self) -> float:
+            return self.now
+
+    clock = Clock()
+    monkeypatch.setattr(app.state.login_throttle, "clock", clock)
+    return clock
+
+
+@pytest.fixture
 async def admin_user(db_session) -> User:
     """A staff superuser, made by the factory (password: tests.factories.DEFAULT_PASSWORD)."""
     return await UserFactory.acreate(admin=True, username="admin")
@@ -116,7 +131,7 @@ async def _refuse_password_material(response: httpx.Response) -> None:
         )
 
 
-def _checked(http_client: httpx.AsyncClient) -> httpx.AsyncClient:
+def checked(http_client: httpx.AsyncClient) -> httpx.AsyncClient:
     http_client.event_hooks["response"].append(_refuse_password_material)
     return http_client
 
@@ -124,7 +139,7 @@ def _checked(http_client: httpx.AsyncClient) -> httpx.AsyncClient:
 @pytest.fixture
 def client(client: httpx.AsyncClient) -> httpx.AsyncClient:
     """The harness's `client`, refusing any response that carries password material."""
-    return _checked(client)
+    return checked(client)
 
 
 @pytest.fixture
@@ -134,6 +149,6 @@ def client_factory(
     """The harness's `client_factory`; its clients refuse responses with password material."""
 
     def make(**options: Any) -> httpx.AsyncClient:
-        return _checked(client_factory(**options))
+        return checked(client_factory(**options))
 
     return make

@@ -67,12 +67,22 @@ async def get_admin_user(user: CurrentUser) -> User:
 AdminUser = Annotated[User, Depends(get_admin_user)]
 
 
-def get_login_throttle(request: Request) -> LoginThrottle:
+# async: a plain `def` dependency would run in a worker thread, a thread hop per login.
+async def get_login_throttle(request: Request) -> LoginThrottle:
     throttle: LoginThrottle = request.app.state.login_throttle
     return throttle
 
 
 LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
+
+
+async def get_client_address(request: Request) -> str:
+    """The client's address, as the server reports it (behind a reverse proxy, the server
+    must take it from the proxy's headers: uvicorn's --forwarded-allow-ips)."""
+    return request.client.host if request.client else ""
+
+
+ClientAddress = Annotated[str, Depends(get_client_address)]
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_LIMIT, description="Page size (1 to 500)")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")]

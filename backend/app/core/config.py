@@ -59,7 +59,10 @@ class Settings(BaseSettings):
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=30, ge=1)
     MAX_REQUEST_BODY_BYTES: int = Field(default=1024 * 1024, ge=0)
 
+    # Failed logins allowed per (username, client address), and per username from all
+    # addresses together, within the window (see app.core.throttle).
     LOGIN_THROTTLE_ATTEMPTS: int = Field(default=5, ge=1)
+    LOGIN_THROTTLE_USERNAME_ATTEMPTS: int = Field(default=100, ge=1)
     LOGIN_THROTTLE_WINDOW_SECONDS: int = Field(default=900, ge=1)
 
     ARGON2_TIME_COST: int = Field(default=argon2.DEFAULT_TIME_COST, ge=1)
