@@ -8,7 +8,7 @@ from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import get_session
@@ -38,6 +38,14 @@ def _unauthorized(detail: str) -> HTTPException:
     )
 
 
+# Built once: every authenticated request runs it, and building a statement (and its cache
+# key) costs more than running it on SQLite. populate_existing: a user object already in this
+# session must show the current row.
+_USER_BY_ID = (
+    select(User).where(User.id == bindparam("user_id")).execution_options(populate_existing=True)
+)
+
+
 async def get_current_user(session: SessionDep, token: TokenDep) -> User:
     """The active user the bearer token names; 401 for any token that is not valid now."""
     if not token:
@@ -46,10 +54,7 @@ async def get_current_user(session: SessionDep, token: TokenDep) -> User:
         claims = decode_access_token(token)
     except InvalidTokenError:
         raise _unauthorized(INVALID_CREDENTIALS) from None
-    # populate_existing: a user object already in this session must show the current row.
-    user = await session.scalar(
-        select(User).where(User.id == claims.user_id).execution_options(populate_existing=True)
-    )
+    user = await session.scalar(_USER_BY_ID, {"user_id": claims.user_id})
     if user is None or not user.is_active or not fingerprint_matches(claims, user.password):
         raise _unauthorized(INVALID_CREDENTIALS)
     return user

@@ -57,10 +57,27 @@ class Page(Generic[T]):
 async def fetch_page(
     *, session: AsyncSession, statement: Select[Any], order_by: Any, page: PageRequest
 ) -> Page[Any]:
-    """Run `statement` (a filtered SELECT of one entity) as a page: one COUNT and one SELECT."""
-    total = await session.scalar(select(func.count()).select_from(statement.subquery()))
-    rows = await session.scalars(statement.order_by(order_by).limit(page.limit).offset(page.offset))
-    return Page(items=rows.all(), total=total or 0, limit=page.limit, offset=page.offset)
+    """Run `statement` (a filtered SELECT of one entity) as a page, in one statement.
+
+    The total rides along on every row as `count(*) OVER ()`, which is computed before LIMIT
+    and OFFSET (SQLite >= 3.25 and PostgreSQL). A page with no rows carries no total: past the
+    last page, one COUNT finds it; on the first page it is 0.
+    """
+    rows = (
+        await session.execute(
+            statement.add_columns(func.count().over().label("total"))
+            .order_by(order_by)
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+    ).all()
+    if rows:
+        total = rows[0].total
+    elif page.offset == 0:
+        total = 0
+    else:
+        total = await session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    return Page(items=[row[0] for row in rows], total=total, limit=page.limit, offset=page.offset)
 
 
 async def flush_or_conflict(session: AsyncSession, conflict: Conflict) -> None:

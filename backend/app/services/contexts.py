@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Context, User
@@ -49,30 +49,27 @@ async def list_contexts(
     return await fetch_page(session=session, statement=statement, order_by=Context.id, page=page)
 
 
+_CONTEXT_OF_OWNER = select(Context).where(
+    Context.id == bindparam("context_id"), Context.owner_id == bindparam("owner_id")
+)
+"""Built once: every single-context route runs it."""
+
+
 async def get_context(*, session: AsyncSession, owner: User, context_id: int) -> Context:
     """The owner's context; someone else's is reported as missing."""
     context = None
     if storable_id(context_id):
         context = await session.scalar(
-            select(Context).where(Context.id == context_id, Context.owner_id == owner.id)
+            _CONTEXT_OF_OWNER, {"context_id": context_id, "owner_id": owner.id}
         )
     if context is None:
         raise NotFound(CONTEXT_NOT_FOUND)
     return context
 
 
-async def _name_exists(
-    *, session: AsyncSession, owner_id: int, name: str, exclude_id: int | None = None
-) -> bool:
-    statement = select(Context.id).where(Context.owner_id == owner_id, Context.name == name)
-    if exclude_id is not None:
-        statement = statement.where(Context.id != exclude_id)
-    return (await session.scalar(statement.limit(1))) is not None
-
-
 async def create_context(*, session: AsyncSession, owner: User, data: ContextCreate) -> Context:
-    if await _name_exists(session=session, owner_id=owner.id, name=data.name):
-        raise _name_taken(data.name)
+    # No SELECT first: the unique constraint (owner_id, name) refuses a taken name at the
+    # INSERT, and flush_or_conflict makes that the same 409.
     now = utcnow()
     context = Context(owner_id=owner.id, created_at=now, updated_at=now, **data.model_dump())
     session.add(context)
@@ -85,13 +82,6 @@ async def update_context(
 ) -> Context:
     context = await get_context(session=session, owner=owner, context_id=context_id)
     changes = data.model_dump(exclude_unset=True)
-    new_name = changes.get("name")
-    if new_name is not None and new_name != context.name:
-        taken = await _name_exists(
-            session=session, owner_id=owner.id, name=new_name, exclude_id=context.id
-        )
-        if taken:
-            raise _name_taken(new_name)
     for field, value in changes.items():
         setattr(context, field, value)
     if session.is_modified(context):

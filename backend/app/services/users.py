@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -76,22 +76,20 @@ async def get_user(*, session: AsyncSession, user_id: int) -> User:
     return user
 
 
+_USER_BY_USERNAME = select(User).where(User.username == bindparam("username"))
+"""The login's lookup, built once (see app.api.deps._USER_BY_ID)."""
+
+
 async def get_user_by_username(*, session: AsyncSession, username: str) -> User | None:
     if "\x00" in username:  # cannot be stored, so cannot exist (and PostgreSQL refuses it)
         return None
-    return await session.scalar(select(User).where(User.username == username))
-
-
-async def _username_exists(*, session: AsyncSession, username: str) -> bool:
-    statement = select(func.count()).select_from(User).where(User.username == username)
-    return bool(await session.scalar(statement))
+    return await session.scalar(_USER_BY_USERNAME, {"username": username})
 
 
 async def create_user(*, session: AsyncSession, actor: User | None, data: UserCreate) -> User:
     if (data.is_staff or data.is_superuser) and not _is_superuser(actor):
         raise Forbidden(ONLY_SUPERUSER_GRANTS)
-    if await _username_exists(session=session, username=data.username):
-        raise _username_taken(data.username)
+    # No SELECT first: the unique constraint refuses a taken username at the INSERT.
     password_hash = await off_the_loop(hash_password, data.password)
     user = User(password=password_hash, **data.model_dump(exclude={"password"}))
     session.add(user)
@@ -122,13 +120,6 @@ async def update_user(
         changes.get("is_superuser") is False or changes.get("is_active") is False
     ):
         await _keep_an_active_superuser(session=session, leaving={user.id})
-    new_username = changes.get("username")
-    if (
-        new_username is not None
-        and new_username != user.username
-        and await _username_exists(session=session, username=new_username)
-    ):
-        raise _username_taken(new_username)
     if "password" in changes:
         changes["password"] = await off_the_loop(hash_password, changes["password"])
     for field, value in changes.items():
