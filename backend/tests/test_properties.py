@@ -19,6 +19,7 @@ import itertools
 import json
 import unicodedata
 
+import pytest
 from app.models import Context
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -26,6 +27,9 @@ from sqlalchemy import select
 
 from tests.conftest import bearer
 from tests.factories import ContextFactory, UserFactory
+
+# Seconds of examples: the slow tier, which CI runs on both databases (-m slow).
+pytestmark = pytest.mark.slow
 
 PROPERTY_SETTINGS = settings(
     max_examples=30,

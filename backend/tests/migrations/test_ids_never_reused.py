@@ -15,6 +15,9 @@ from app.migrations import alembic_config, upgrade
 from app.models import Base
 from sqlalchemy import create_engine
 
+# Alembic runs, a second or so in all: the slow tier, which CI runs (-m slow).
+pytestmark = pytest.mark.slow
+
 TABLES = ("auth_user", "context")
 
 
