@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from fastsuite.config import SETTING_SPECS
+from fastsuite._config import SETTING_SPECS
 
 collect_ignore = ["examples"]
 

@@ -134,7 +134,7 @@ def test_a_serial_run_uses_the_database_it_built_and_drops_it(notes_project, ser
     assert databases_made_beside(server_database) == set()
 
 
-# pg_advisory_lock(class, run id): what a live run holds (fastsuite.provision_postgresql).
+# pg_advisory_lock(class, run id): what a live run holds (fastsuite._provision_postgresql).
 RUN_LOCK_CLASS = 0x6673
 
 

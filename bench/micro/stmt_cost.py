@@ -82,10 +82,10 @@ def run_aiosqlite(pairs: int) -> float:
 
 
 # --- Hook: fastsuite's default in-memory engine -------------------------------------------------
-# The harness exposes fastsuite.provision.create_test_engine(url, sqlite_driver=...). If that
+# The harness exposes fastsuite._provision.create_test_engine(url, sqlite_driver=...). If that
 # function moves, this is the one place to change.
 def fastsuite_engine(sqlite_driver: str | None = None) -> AsyncEngine:
-    from fastsuite.provision import create_test_engine
+    from fastsuite._provision import create_test_engine
 
     if sqlite_driver is None:
         return create_test_engine("sqlite://")

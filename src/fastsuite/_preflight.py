@@ -13,9 +13,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, InvalidRequestError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from fastsuite.config import Settings
-
-__all__ = ["check_database_url", "is_in_memory_sqlite", "is_test_database_name"]
+from fastsuite._config import Settings
 
 NOT_A_TEST_DATABASE = (
     "fastsuite: refusing {where}: the database name {name!r} does not contain 'test', so "

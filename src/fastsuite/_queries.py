@@ -9,16 +9,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-
-__all__ = [
-    "CapturedQueries",
-    "Query",
-    "QueryLog",
-    "assert_max_queries",
-    "assert_num_queries",
-]
 
 # Transaction control is the isolation's doing, not the code under test's, and its count
 # changes with the harness (a SAVEPOINT per session): budgets count the other statements.
@@ -120,6 +113,8 @@ class QueryLog:
 
 
 _active_log: QueryLog | None = None
+# Where the run keeps its QueryLog, for the hooks that report a failed test's statements.
+QUERY_LOG_KEY = pytest.StashKey[QueryLog]()
 
 NO_DATABASE = (
     "fastsuite: {helper}() counts the statements sent to the test database, which this test "
@@ -127,7 +122,12 @@ NO_DATABASE = (
 )
 
 
-def _set_active_log(log: QueryLog | None) -> None:
+def active_log() -> QueryLog | None:
+    """The log of the test database the running tests use (None before db_engine is set up)."""
+    return _active_log
+
+
+def set_active_log(log: QueryLog | None) -> None:
     global _active_log
     _active_log = log
 

@@ -21,13 +21,12 @@ import pytest
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from fastsuite.config import Settings
+from fastsuite._config import Settings
 
 if TYPE_CHECKING:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-__all__ = ["AlembicSetup", "MigrationsMissedTheDatabase", "load_alembic_setup", "migrate_to_head"]
 
 ALEMBIC_MISSING = (
     "fastsuite: {where} needs Alembic, which is not installed. Install it in the test "

@@ -18,11 +18,9 @@ from sqlalchemy import MetaData, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from fastsuite.config import settings_key
-from fastsuite.migrations import AlembicSetup, current_heads, run_command, sqlite_foreign_keys
-from fastsuite.provision import run_state, scratch_database
-
-__all__ = ["DriftCheck", "DriftChecks", "DriftFailure", "drift_collector"]
+from fastsuite._config import settings_key
+from fastsuite._migrations import AlembicSetup, current_heads, run_command, sqlite_foreign_keys
+from fastsuite._provision import run_state, scratch_database
 
 NODE_PREFIX = "fastsuite-drift"
 MIGRATIONS_DIFFER = (

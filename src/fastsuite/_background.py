@@ -15,8 +15,6 @@ from typing import Any
 
 from starlette.background import BackgroundTask
 
-__all__ = ["CapturedCallbacks", "capture_on_commit_callbacks"]
-
 
 class CapturedCallbacks(list[BackgroundTask]):
     """The background tasks scheduled inside the block, in order, not yet run."""

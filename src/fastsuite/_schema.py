@@ -8,9 +8,7 @@ from typing import Any
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from fastsuite.migrations import AlembicSetup, migrate_to_head
-
-__all__ = ["SchemaSource", "build_schema", "metadata_of"]
+from fastsuite._migrations import AlembicSetup, migrate_to_head
 
 
 def metadata_of(target: Any) -> MetaData:

@@ -25,25 +25,13 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from fastsuite import sqlite_loop
-from fastsuite.config import Settings, import_from_string, settings_key
-from fastsuite.migrations import AlembicSetup, load_alembic_setup
-from fastsuite.preflight import check_database_url
-from fastsuite.schema import SchemaSource, is_metadata_source, metadata_of
-
-__all__ = [
-    "ProcessDatabase",
-    "Provisioner",
-    "RunState",
-    "create_test_engine",
-    "describe_url",
-    "finish_run",
-    "open_process_database",
-    "prepare_run",
-    "run_state",
-    "start_run",
-    "worker_input",
-]
+from fastsuite import _sqlite_loop, _strict_sqlite
+from fastsuite._config import Settings, settings_key
+from fastsuite._migrations import AlembicSetup, load_alembic_setup
+from fastsuite._preflight import check_database_url
+from fastsuite._schema import SchemaSource
+from fastsuite._strict_sqlite_schema import install_schema_checks
+from fastsuite._targets import targets_key
 
 RUN_NOT_STARTED = (
     "fastsuite: this process has no test database, because the run's provisioning did not run "
@@ -51,7 +39,7 @@ RUN_NOT_STARTED = (
 )
 _WORKER_INPUT_KEY = "fastsuite_run"
 # Backends whose provisioning lives in a module of its own, imported only when used.
-_BACKEND_MODULES = {"postgresql": "fastsuite.provision_postgresql"}
+_BACKEND_MODULES = {"postgresql": "fastsuite._provision_postgresql"}
 
 
 @dataclass(frozen=True)
@@ -102,7 +90,7 @@ _creators: dict[str, Callable[[URL, str], AsyncEngine]] = {}
 _provisioners: dict[str, Callable[[URL, Settings, SchemaSource], Provisioner]] = {}
 
 
-def _provides(backend: str) -> Callable[[Callable[[URL, str], AsyncEngine]], Any]:
+def provides(backend: str) -> Callable[[Callable[[URL, str], AsyncEngine]], Any]:
     def register(creator: Callable[[URL, str], AsyncEngine]) -> Any:
         _creators[backend] = creator
         return creator
@@ -110,7 +98,7 @@ def _provides(backend: str) -> Callable[[Callable[[URL, str], AsyncEngine]], Any
     return register
 
 
-def _provisions(
+def provisions(
     backend: str,
 ) -> Callable[[Callable[[URL, Settings, SchemaSource], Provisioner]], Any]:
     def register(factory: Callable[[URL, Settings, SchemaSource], Provisioner]) -> Any:
@@ -146,17 +134,14 @@ def prepare_run(config: pytest.Config) -> None:
     """Check the database settings (no database touched) and choose the backend's provisioner."""
     settings = config.stash[settings_key]
     url = check_database_url(settings)
+    _strict_sqlite.enabled_checks(settings)  # a misspelt check stops any run, not only SQLite's
     alembic = None
     if settings["schema"] == "migrations" or settings.flag("drift_checks"):
         # For the drift checks alone, the migrations folder is checked when they run: a run
         # of one test, which leaves them out, need not import Alembic.
         thorough = settings["schema"] == "migrations"
         alembic = load_alembic_setup(settings, Path(config.rootpath), thorough=thorough)
-    metadata = metadata_of(
-        import_from_string(
-            settings, "metadata", "a SQLAlchemy MetaData or declarative base", is_metadata_source
-        )
-    )
+    metadata = config.stash[targets_key].metadata
     schema = SchemaSource(metadata, alembic if settings["schema"] == "migrations" else None)
     factory = _provisioners.get(_load_backend(url), DefaultProvisioner)
     worker = getattr(config, "workerinput", {}).get("workerid", "main")
@@ -221,6 +206,7 @@ class DefaultProvisioner:
         self.url = url
         self.sqlite_driver = settings["sqlite_driver"] or "loop"
         self.schema = schema
+        self.strict_checks = _strict_sqlite.enabled_checks(settings)
 
     def start_run(self, *, workers: bool) -> dict[str, str]:
         return {}
@@ -232,8 +218,12 @@ class DefaultProvisioner:
         self, shared: Mapping[str, str], worker: str
     ) -> ProcessDatabase:
         engine = create_test_engine(self.url, sqlite_driver=self.sqlite_driver)
+        strict = self.strict_checks if engine.dialect.name == "sqlite" else frozenset()
+        metadata = self.schema.metadata
+        _strict_sqlite.make_strict(engine, strict, _strict_sqlite.columns_by_type(metadata))
         try:
             await self.schema.build(engine)
+            await install_schema_checks(engine, metadata, strict)
         except BaseException:
             await engine.dispose()
             raise
@@ -255,14 +245,14 @@ def _generic_engine(url: URL, sqlite_driver: str) -> AsyncEngine:
     return create_async_engine(url)
 
 
-@_provides("sqlite")
+@provides("sqlite")
 def _sqlite_engine(url: URL, sqlite_driver: str) -> AsyncEngine:
     in_memory = url.database in (None, "", ":memory:")
     if in_memory and url.drivername in ("sqlite", "sqlite+pysqlite", f"sqlite+{sqlite_driver}"):
-        driver = sqlite_loop.DRIVER_NAME if sqlite_driver == "loop" else sqlite_driver
+        driver = _sqlite_loop.DRIVER_NAME if sqlite_driver == "loop" else sqlite_driver
         url = url.set(drivername=f"sqlite+{driver}")
-    if url.drivername.endswith(sqlite_loop.DRIVER_NAME):
-        sqlite_loop.register()
+    if url.drivername.endswith(_sqlite_loop.DRIVER_NAME):
+        _sqlite_loop.register()
     # One connection for the whole process, held by a StaticPool. Isolation by rollback needs
     # the test and the app to share one transaction, hence one connection, so a pool of several
     # connections to one memory database (shared-cache mode) would buy nothing and cost
@@ -295,6 +285,9 @@ def _make_sqlite_transactional(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA case_sensitive_like = ON")
         cursor.close()
+
+    if isinstance(engine.sync_engine.dialect, _sqlite_loop.SQLiteLoopDialect):
+        return  # the harness's own driver sends BEGIN itself (do_begin)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -18,8 +18,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-__all__ = ["always_roll_back_innermost", "keep_committed_work_of_nested_sessions", "reset"]
-
 # Statements that cannot change data; anything else inside a SAVEPOINT counts as a write.
 _READ_ONLY = re.compile(
     r"^\s*(SELECT|PRAGMA|EXPLAIN|SHOW|SAVEPOINT|RELEASE|ROLLBACK|BEGIN|COMMIT)\b", re.IGNORECASE

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 
 import pytest
 
-__all__ = ["MARKERS", "DbMarkerOptions", "db_marker_options", "skip_postgresql_only"]
-
 
 @dataclass(frozen=True)
 class DbMarkerOptions:

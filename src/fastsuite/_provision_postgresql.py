@@ -32,12 +32,10 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from fastsuite.config import Settings
-from fastsuite.migrations import MigrationsMissedTheDatabase
-from fastsuite.provision import ProcessDatabase, _provides, _provisions
-from fastsuite.schema import SchemaSource
-
-__all__ = ["PostgresProvisioner"]
+from fastsuite._config import Settings
+from fastsuite._migrations import MigrationsMissedTheDatabase
+from fastsuite._provision import ProcessDatabase, provides, provisions
+from fastsuite._schema import SchemaSource
 
 UNREACHABLE = (
     "fastsuite: cannot reach the PostgreSQL server of {where} ({error}). Start the server, or "
@@ -73,7 +71,7 @@ _NAME_LIMIT = 63  # PostgreSQL cuts longer identifiers
 _TEMPLATE_BUSY_RETRIES = 50
 
 
-@_provides("postgresql")
+@provides("postgresql")
 def _postgresql_engine(url: URL, sqlite_driver: str) -> AsyncEngine:
     # A process runs one test at a time on one connection (its outer transaction): the pool
     # keeps that connection open between tests, and opens another at once, without waiting
@@ -93,7 +91,7 @@ class _Names:
         return self.base[: _NAME_LIMIT - len(suffix)] + suffix
 
 
-@_provisions("postgresql")
+@provisions("postgresql")
 class PostgresProvisioner:
     """A template database per run, a database per test process copied from it."""
 

@@ -16,8 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.util.concurrency import in_greenlet
 
-__all__ = ["AsyncFactory"]
-
 T = TypeVar("T")
 
 NO_SESSION = (
@@ -38,12 +36,12 @@ _sessions: list[AsyncSession] = []
 _deferring_flush: ContextVar[type | None] = ContextVar("fastsuite_deferring_flush", default=None)
 
 
-def _push_session(session: AsyncSession) -> None:
+def push_session(session: AsyncSession) -> None:
     """Called by the session fixtures: the session factories persist through from now on."""
     _sessions.append(session)
 
 
-def _pop_session() -> None:
+def pop_session() -> None:
     _sessions.pop()
 
 
@@ -59,9 +57,10 @@ class AsyncFactory(SQLAlchemyModelFactory, Generic[T]):
     `await UserFactory.acreate(...)` builds, adds and flushes the object (and its SubFactory
     relations) in the test's transaction and returns it with its id; `acreate_batch(n, ...)`
     does the same for n objects with one flush, which SQLAlchemy sends as one batched INSERT:
-    one statement when the keys are made client-side (a UUID default), or when the database
-    can return generated keys in order (PostgreSQL); on SQLite, rows whose integer key the
-    database assigns come back through RETURNING one statement per row, in that one flush.
+    an executemany when the keys are made client-side (a UUID default), one multi-row INSERT
+    ... RETURNING when the database assigns them (PostgreSQL; SQLite >= 3.35 on the harness's
+    in-memory driver). SubFactory objects are flushed as they are made, so that the batch's
+    objects can refer to their ids.
     `build()` and `build_batch()` work as usual and touch no database.
     """
 
