@@ -94,8 +94,9 @@ def trigger_statements(metadata: MetaData, checks: frozenset[str], dialect: Dial
 async def install_schema_checks(
     engine: AsyncEngine, metadata: MetaData, checks: frozenset[str]
 ) -> None:
-    """Create the triggers, on the tables that exist (after the schema was built)."""
-    if not checks & {"string_length", "integer_range"}:
+    """Create the triggers, on the tables that exist, and the rows of sqlite_sequence (after
+    the schema was built)."""
+    if not checks & {"string_length", "integer_range", "sequence_ids"}:
         return
     async with engine.begin() as connection:
         existing = set(
@@ -111,6 +112,11 @@ async def install_schema_checks(
                 table.to_metadata(present)
         for statement in trigger_statements(present, checks, engine.dialect):
             await connection.exec_driver_sql(statement)
+        sequences = await connection.scalar(
+            text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'")
+        )
+        if "sequence_ids" in checks and sequences:
+            await connection.exec_driver_sql(_SEED_SEQUENCES)
 
 
 def _gets_sequence(column: Column[Any], dialect: Dialect) -> bool:
@@ -172,23 +178,39 @@ class SequenceKeeper:
         self.unsaved.update(grown)
 
     def write_back(self, dbapi_connection: Any, tables: dict[str, int]) -> None:
+        """Raise sqlite_sequence to `tables`' values: one UPDATE (each table has its row, made
+        when the schema was built), and an INSERT only for a table created since."""
         if not tables:
             return
+        cases = " ".join("WHEN ? THEN ?" for _ in tables)
+        marks = ", ".join("?" for _ in tables)
+        values = [item for pair in tables.items() for item in pair]
         cursor = dbapi_connection.cursor()
         try:
-            for name, seq in tables.items():
-                cursor.execute(
-                    "UPDATE sqlite_sequence SET seq = ? WHERE name = ? AND seq < ?",
-                    (seq, name, seq),
-                )
-                cursor.execute(
-                    "INSERT INTO sqlite_sequence (name, seq) SELECT ?, ? WHERE NOT EXISTS "
-                    "(SELECT 1 FROM sqlite_sequence WHERE name = ?)",
-                    (name, seq, name),
-                )
+            cursor.execute(
+                f"UPDATE sqlite_sequence SET seq = max(seq, CASE name {cases} ELSE seq END) "  # noqa: S608
+                f"WHERE name IN ({marks})",
+                (*values, *tables),
+            )
+            if cursor.rowcount < len(tables):
+                for name, seq in tables.items():
+                    cursor.execute(_INSERT_MISSING, (name, seq, name))
         finally:
             cursor.close()
         self._changes_seen = getattr(dbapi_connection, "total_changes", None)
+
+
+_INSERT_MISSING = (
+    "INSERT INTO sqlite_sequence (name, seq) SELECT ?, ? "
+    "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?)"
+)
+# A row per AUTOINCREMENT table, made with the schema (so at rest): write_back then needs no
+# INSERT after a rollback took a table's first row away.
+_SEED_SEQUENCES = (
+    "INSERT INTO sqlite_sequence (name, seq) SELECT name, 0 FROM sqlite_master "
+    "WHERE type = 'table' AND sql LIKE '%AUTOINCREMENT%' "
+    "AND name NOT IN (SELECT name FROM sqlite_sequence)"
+)
 
 
 def keep_sequences(engine: AsyncEngine) -> None:
