@@ -119,31 +119,36 @@ async def install_schema_checks(
             await connection.exec_driver_sql(_SEED_SEQUENCES)
 
 
-def _gets_sequence(column: Column[Any], dialect: Dialect) -> bool:
-    table = column.table
-    return (
-        column is table.autoincrement_column
-        and len(table.primary_key.columns) == 1
-        and not column.foreign_keys
-        and not table.dialect_options["sqlite"]["autoincrement"]
-        and dialect.type_compiler_instance.process(column.type, type_expression=column) == "INTEGER"
-    )
-
-
 def compile_primary_keys_as_sequences(dialect: Dialect) -> None:
     """Compile each table's integer autoincrement primary key as AUTOINCREMENT (DDL)."""
     base: Any = dialect.ddl_compiler
 
     class SequenceDDLCompiler(base):  # type: ignore[misc]
+        def _is_sequence(self, column: Any) -> bool:
+            table = column.table
+            autoincrement: Any = getattr(table, "_autoincrement_column", None)
+            if (
+                autoincrement is None
+                or autoincrement is not column
+                or len(table.primary_key.columns) != 1
+                or column.foreign_keys
+                or table.dialect_options["sqlite"]["autoincrement"]
+            ):
+                return False
+            # Only a key declared INTEGER (the rowid's alias) may be AUTOINCREMENT.
+            name = self.preparer.format_column(column)
+            declared: str = base.get_column_specification(self, column)
+            return declared.startswith(f"{name} INTEGER")
+
         def get_column_specification(self, column: Any, **kw: Any) -> str:
             spec: str = super().get_column_specification(column, **kw)
-            if column.primary_key and _gets_sequence(column, self.dialect):
+            if column.primary_key and self._is_sequence(column):
                 spec += " PRIMARY KEY AUTOINCREMENT"
             return spec
 
         def visit_primary_key_constraint(self, constraint: Any, **kw: Any) -> Any:
             columns = list(constraint)
-            if len(columns) == 1 and _gets_sequence(columns[0], self.dialect):
+            if len(columns) == 1 and self._is_sequence(columns[0]):
                 return None  # declared on the column
             return super().visit_primary_key_constraint(constraint, **kw)
 
