@@ -51,6 +51,14 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         "sessions the app opens from it join the test's transaction",
     ),
     SettingSpec(
+        "session_class",
+        "module:attr of the app's AsyncSession subclass, or of an async_sessionmaker whose class "
+        "and options fastsuite's sessions copy; default: learned from fastsuite_sessionmaker or "
+        "from the session dependency's annotations",
+        option="--fastsuite-session-class",
+        env="FASTSUITE_SESSION_CLASS",
+    ),
+    SettingSpec(
         "db_url",
         "database URL; default: in-memory SQLite",
         default=DEFAULT_DB_URL,
@@ -107,6 +115,13 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         env="FASTSUITE_ALLOW_NON_TEST_DB",
         choices=FLAG_VALUES,
         flag=True,
+    ),
+    SettingSpec(
+        "bytecode_cache",
+        "directory (relative to the rootdir) for bytecode and rewritten asserts, written even "
+        "where Python may not write bytecode (PYTHONDONTWRITEBYTECODE); default: off",
+        option="--fastsuite-bytecode-cache",
+        env="FASTSUITE_BYTECODE_CACHE",
     ),
 )
 

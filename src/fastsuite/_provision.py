@@ -286,6 +286,9 @@ def _make_sqlite_transactional(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA case_sensitive_like = ON")
         cursor.close()
 
+    if isinstance(engine.sync_engine.dialect, _sqlite_loop.SQLiteLoopDialect):
+        return  # the harness's own driver sends BEGIN itself (do_begin)
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN")

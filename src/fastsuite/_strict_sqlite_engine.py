@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, Dialect, ExceptionContext
+from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fastsuite._strict_sqlite import (
@@ -126,6 +127,11 @@ def _abort_after_failure(sync_engine: Any, dialect: Dialect) -> None:
     def _forget(connection: Connection) -> None:
         connection.info.pop(_ABORTED_KEY, None)
 
+    # The harness's driver sends ROLLBACK TO straight to sqlite3, past the cursor events above.
+    @event.listens_for(sync_engine, "rollback_savepoint")
+    def _forget_at_savepoint(connection: Connection, _name: str, _context: Any) -> None:
+        connection.info.pop(_ABORTED_KEY, None)
+
     do_commit = dialect.do_commit
     do_rollback = dialect.do_rollback
 
@@ -143,6 +149,28 @@ def _abort_after_failure(sync_engine: Any, dialect: Dialect) -> None:
 
     dialect.do_commit = commit_unless_aborted  # type: ignore[method-assign]
     dialect.do_rollback = rollback_and_forget  # type: ignore[method-assign]
+
+    # SAVEPOINT and RELEASE too fail in an aborted transaction. The harness's driver sends them
+    # straight to sqlite3; while aborted they go through SQLAlchemy's own execution path, so
+    # that the refusal above raises as a database error.
+    do_savepoint = dialect.do_savepoint
+    do_release = dialect.do_release_savepoint
+    through_sqlalchemy: Any = DefaultDialect
+
+    def savepoint_unless_aborted(connection: Connection, name: str) -> None:
+        if connection.info.get(_ABORTED_KEY):
+            through_sqlalchemy.do_savepoint(dialect, connection, name)
+        else:
+            do_savepoint(connection, name)
+
+    def release_unless_aborted(connection: Connection, name: str) -> None:
+        if connection.info.get(_ABORTED_KEY):
+            through_sqlalchemy.do_release_savepoint(dialect, connection, name)
+        else:
+            do_release(connection, name)
+
+    dialect.do_savepoint = savepoint_unless_aborted  # type: ignore[method-assign]
+    dialect.do_release_savepoint = release_unless_aborted  # type: ignore[method-assign]
 
 
 def _info(dbapi_connection: Any) -> dict[Any, Any]:
