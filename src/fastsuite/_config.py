@@ -82,6 +82,14 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         choices=SQLITE_DRIVERS,
     ),
     SettingSpec(
+        "sqlite_lenient",
+        "strict SQLite checks to turn off, comma-separated, or all: string_length, bound_types, "
+        "integer_range, unordered, aborted_transaction, unicode_case, division_by_zero, "
+        "timezone, sequence_ids, group_by (default: every check on)",
+        option="--fastsuite-sqlite-lenient",
+        env="FASTSUITE_SQLITE_LENIENT",
+    ),
+    SettingSpec(
         "alembic_config",
         "path of alembic.ini (relative to the rootdir), used by --fastsuite-schema=migrations",
         default="alembic.ini",
