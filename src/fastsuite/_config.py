@@ -116,6 +116,13 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         choices=FLAG_VALUES,
         flag=True,
     ),
+    SettingSpec(
+        "bytecode_cache",
+        "directory (relative to the rootdir) for bytecode and rewritten asserts, written even "
+        "where Python may not write bytecode (PYTHONDONTWRITEBYTECODE); default: off",
+        option="--fastsuite-bytecode-cache",
+        env="FASTSUITE_BYTECODE_CACHE",
+    ),
 )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import make_url
 
-from fastsuite import _drift, _loop_scopes, _provision, fixtures
+from fastsuite import _drift, _loop_scopes, _provision, _startup, fixtures
 from fastsuite._config import (
     SETTING_SPECS,
     add_options,
@@ -33,7 +33,16 @@ SESSIONS_FROM_ROUTES = (
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    # The earliest hook: the collector stays off until collection ends (fastsuite._startup).
+    _startup.begin()
     add_options(parser)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    # Before the first conftest is imported, so its rewritten asserts are cached too.
+    if (directory := _startup.bytecode_cache_dir(early_config)) is not None:
+        _startup.use_bytecode_cache(early_config, directory)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -43,6 +52,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
     settings = resolve_settings(config)
     if not settings.configured:
+        _startup.cancel()
         return  # installed, not used by this project: leave its run alone
     # Before pytest-asyncio's own pytest_configure reads them.
     _loop_scopes.default_to_session_loop(config)
@@ -57,7 +67,20 @@ def pytest_configure(config: pytest.Config) -> None:
     _provision.prepare_run(config)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    # After collection (which an xdist controller skips), before the first test.
+    _startup.finish()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _startup.finish()
+    _startup.restore_bytecode_settings(config)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
+    # Configuration is over: what it built lives as long as the process.
+    _startup.freeze()
     # Once per run, before xdist starts its workers (its own hook runs last): e.g. build the
     # PostgreSQL template database that each worker copies.
     _provision.start_run(session.config)
