@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import httpx
 import pytest
@@ -77,12 +77,23 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
     return request.config.stash[settings_key]
 
 
+def _configuration_error(request: pytest.FixtureRequest, message: str) -> NoReturn:
+    """Stop the run in one line with pytest's usage-error code, as pytest_configure would have.
+
+    An xdist worker cannot stop the run (pytest.exit there crashes it): the tests that need
+    what failed fail at setup with the same line instead.
+    """
+    if hasattr(request.config, "workerinput"):
+        pytest.fail(message, pytrace=False)
+    pytest.exit(message, returncode=pytest.ExitCode.USAGE_ERROR)
+
+
 @pytest.fixture(scope="session")
 def _fastsuite_targets(request: pytest.FixtureRequest) -> Targets:
     targets = request.config.stash.get(targets_key, None)
     if targets is None:  # not configured (an xdist worker; a serial run stops at collection)
         what = "fastsuite's fixtures"
-        pytest.fail(NOT_CONFIGURED.format(test="this test", what=what), pytrace=False)
+        _configuration_error(request, NOT_CONFIGURED.format(test="this test", what=what))
     return targets
 
 
@@ -150,8 +161,7 @@ def _fastsuite_app(request: pytest.FixtureRequest) -> FastAPI:
     try:
         return build_app(targets.app, _settings(request).describe("app"))
     except AppFactoryError as error:
-        # A configuration error: stop the run in one line, as pytest_configure would have.
-        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
+        _configuration_error(request, str(error))
 
 
 @pytest.fixture(scope="session")
@@ -179,8 +189,7 @@ def _fastsuite_app_sessions(
             request.getfixturevalue("_fastsuite_app"),
         )
     except pytest.UsageError as error:
-        # A configuration error: stop the run in one line, as pytest_configure would have.
-        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
+        _configuration_error(request, str(error))
     assert learned is not None  # the app is built: its routes tell
     return learned
 
