@@ -39,6 +39,14 @@ async def test_the_harness_engine_runs_statements_without_a_greenlet(
     assert greenlet_per_statement == [False, False, False, True]  # INSERT, 3 SELECTs
 
 
+async def test_factories_persist_without_a_greenlet(db_session, greenlet_per_statement):
+    from items_factories import OwnerFactory
+
+    await OwnerFactory.acreate()
+    await OwnerFactory.acreate_batch(2)
+    assert greenlet_per_statement == [False, False]  # one INSERT each
+
+
 class Routing(Session):
     def get_bind(self, mapper=None, **kwargs):
         return super().get_bind(mapper, **kwargs)
@@ -87,10 +95,10 @@ def test_only_the_harness_driver_skips_the_greenlet(items_project, driver):
     result = items_project.runpytest(f"--fastsuite-sqlite-driver={driver}")
 
     if driver == "loop":
-        result.assert_outcomes(passed=3)
+        result.assert_outcomes(passed=4)
     else:
-        # aiosqlite awaits on every statement: the first two tests see greenlets throughout.
-        result.assert_outcomes(passed=1, failed=2)
+        # aiosqlite awaits on every statement: the first three tests see greenlets throughout.
+        result.assert_outcomes(passed=1, failed=3)
         result.stdout.fnmatch_lines(["*assert [[]True, True, True, True[]] == *"])
 
 

@@ -140,6 +140,12 @@ def uninstall() -> None:
             module.greenlet_spawn = _spawn  # type: ignore[attr-defined]
 
 
+def never_waits_for(owner: Any) -> bool:
+    """Whether `owner` (a sync Session, Connection, Engine) sends everything to an engine that
+    never waits, so that its sync methods may be called from async code directly."""
+    return _never_waits(owner)
+
+
 def never_waits(dialect: Any) -> bool:
     """Whether statements of `dialect` run without a greenlet (its first connection made)."""
     return getattr(dialect, NEVER_WAITS, False) is True

@@ -8,6 +8,7 @@ session, and the database I/O still goes through the async driver.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
@@ -16,7 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.util.concurrency import in_greenlet
 
+from fastsuite import _direct_calls
+
 T = TypeVar("T")
+R = TypeVar("R")
 
 NO_SESSION = (
     "{factory}.acreate() needs the test's database session: request the db_session or "
@@ -34,6 +38,25 @@ _sessions: list[AsyncSession] = []
 # together at the end (one batched INSERT); SubFactory objects are still flushed at once, so
 # the batch's objects can refer to their ids.
 _deferring_flush: ContextVar[type | None] = ContextVar("fastsuite_deferring_flush", default=None)
+
+
+# Set while a factory call runs in place (see _run_sync): persisting is allowed there too.
+_in_place: ContextVar[bool] = ContextVar("fastsuite_factory_in_place", default=False)
+
+
+def _may_persist() -> bool:
+    return in_greenlet() or _in_place.get()
+
+
+async def _run_sync(session: AsyncSession, work: Callable[[Session], R]) -> R:
+    """`session.run_sync(work)`; called in place when the session's engine never waits."""
+    if not _direct_calls.never_waits_for(session.sync_session):
+        return await session.run_sync(work)
+    token = _in_place.set(True)
+    try:
+        return work(session.sync_session)
+    finally:
+        _in_place.reset(token)
 
 
 def push_session(session: AsyncSession) -> None:
@@ -73,7 +96,7 @@ class AsyncFactory(SQLAlchemyModelFactory, Generic[T]):
     async def acreate(cls, **kwargs: Any) -> T:
         """Create one object in the test's transaction and return it, flushed."""
         session = cls._async_session()
-        result: T = await session.run_sync(lambda _sync: cls.create(**kwargs))
+        result: T = await _run_sync(session, lambda _sync: cls.create(**kwargs))
         return result
 
     @classmethod
@@ -90,21 +113,21 @@ class AsyncFactory(SQLAlchemyModelFactory, Generic[T]):
             sync_session.flush()
             return objects
 
-        result: list[T] = await session.run_sync(create_batch)
+        result: list[T] = await _run_sync(session, create_batch)
         return result
 
     @classmethod
     def create(cls, **kwargs: Any) -> T:
         # Checked before factory_boy runs any SubFactory, so that `ItemFactory.create()` is
         # named in the error, not the `OwnerFactory` of its first SubFactory (_create checks too).
-        if not in_greenlet():
+        if not _may_persist():
             raise RuntimeError(SYNC_CREATE.format(factory=cls.__name__))
         result: T = super().create(**kwargs)
         return result
 
     @classmethod
     def create_batch(cls, size: int, **kwargs: Any) -> list[T]:
-        if not in_greenlet():
+        if not _may_persist():
             raise RuntimeError(SYNC_CREATE.format(factory=cls.__name__))
         result: list[T] = super().create_batch(size, **kwargs)
         return result
@@ -117,7 +140,7 @@ class AsyncFactory(SQLAlchemyModelFactory, Generic[T]):
 
     @classmethod
     def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
-        if not in_greenlet():
+        if not _may_persist():
             raise RuntimeError(SYNC_CREATE.format(factory=cls.__name__))
         return super()._create(model_class, *args, **kwargs)  # type: ignore[no-untyped-call]
 
