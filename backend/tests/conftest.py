@@ -99,17 +99,17 @@ _PASSWORD_KEY = re.compile(rb'(?<!\\)"password"\s*:')  # a key; not the string i
 _SCHEMA_PATHS = frozenset({"/openapi.json"})
 
 
-# One pass over the body (and one over the headers) answers the common case, "nothing"; the
-# detailed search below runs only when this finds something.
-_ANY_MARKER = re.compile(
-    b"|".join(re.escape(marker) for marker in PASSWORD_MARKERS) + b"|" + _PASSWORD_KEY.pattern
-)
+# Substring tests (`in` on bytes: a fast search) answer the common case, "nothing", before any
+# regex runs: the key's regex starts with a lookbehind, which costs a check at every byte, about
+# ten times the substring tests. The detailed search below runs only when one of these hits.
+_QUICK_MARKERS = (*PASSWORD_MARKERS, b'"password"')
 
 
 def password_material_in(response: httpx.Response) -> list[str]:
     """Where `response` (read) carries password material, e.g. `["body: b'$argon2'"]`."""
-    if not _ANY_MARKER.search(response.content) and not any(
-        _ANY_MARKER.search(value) for _, value in response.headers.raw
+    body = response.content
+    if not any(marker in body for marker in _QUICK_MARKERS) and not any(
+        marker in value for _, value in response.headers.raw for marker in _QUICK_MARKERS
     ):
         return []
     found = [
@@ -118,7 +118,6 @@ def password_material_in(response: httpx.Response) -> list[str]:
         for marker in PASSWORD_MARKERS
         if marker in value
     ]
-    body = response.content
     if body:
         found += [f"body: {marker!r}" for marker in PASSWORD_MARKERS if marker in body]
         if (

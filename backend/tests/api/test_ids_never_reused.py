@@ -1,4 +1,9 @@
-"""Ids are never reused: a deleted row's id never goes to a new row (SQLite and PostgreSQL)."""
+"""Ids are never reused: a deleted row's id never goes to a new row (SQLite and PostgreSQL).
+
+The harness's strict SQLite hands out each id once per test process whatever the schema says
+(its `sequence_ids` check); that the app's own schema, which `backend serve` runs on, does it
+too is checked by tests/migrations/test_ids_never_reused.py.
+"""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import pytest
 from app.models import Context, User
 from sqlalchemy import select
 
-from tests.factories import ContextFactory, UserFactory
+from tests.factories import DEFAULT_PASSWORD, ContextFactory, UserFactory
 
 BOOL_TYPE = ("bool_type", "Input should be a valid boolean")
 INT_TYPE = ("int_type", "Input should be a valid integer")
@@ -185,3 +185,39 @@ async def test_an_unknown_field_in_a_login_is_422_naming_it(client):
     )
 
     assert errors(response) == [(("body", "remember"), *EXTRA)]
+
+
+async def test_an_unknown_field_in_the_oauth2_form_is_422_naming_it(client):
+    response = await client.post(
+        "/api/auth/token", data={"username": "a", "password": "b", "remember": "yes"}
+    )
+
+    assert errors(response) == [(("body", "remember"), *EXTRA)]
+
+
+async def test_the_oauth2_form_takes_what_the_docs_authorize_button_sends(client, user):
+    response = await client.post(
+        "/api/auth/token",
+        data={
+            "grant_type": "password",
+            "username": "alice",
+            "password": DEFAULT_PASSWORD,
+            "scope": "",
+            "client_id": "docs",
+            "client_secret": "",
+        },
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["token_type"] == "bearer"
+
+
+async def test_an_oauth2_form_with_another_grant_type_is_422(client, user):
+    response = await client.post(
+        "/api/auth/token",
+        data={"grant_type": "client_credentials", "username": "alice", "password": "x"},
+    )
+
+    assert [(loc, kind) for loc, kind, _msg in errors(response)] == [
+        (("body", "grant_type"), "string_pattern_mismatch")
+    ]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form, HTTPException, status
 
 from app.api.deps import ClientAddress, CurrentUser, LoginThrottleDep, SessionDep
 from app.core.security import create_access_token
 from app.core.throttle import LoginThrottle
-from app.schemas.auth import LoginRequest, Token
+from app.schemas.auth import LoginRequest, Token, TokenForm
 from app.schemas.user import UserPublic, normalise_username
 from app.services.auth import authenticate
 
@@ -69,7 +68,7 @@ async def login(
 
 @router.post("/token", responses=_LOGIN_RESPONSES)
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[TokenForm, Form()],
     session: SessionDep,
     throttle: LoginThrottleDep,
     address: ClientAddress,
