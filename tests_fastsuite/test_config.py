@@ -132,14 +132,20 @@ SESSIONMAKER = "an async_sessionmaker or a function returning one"
         pytest.param(
             "fastsuite_session_dependency",
             "items_app:",
-            f'expected "module:attr" of {DEPENDENCY}, e.g. "myapp.main:app".',
+            f'expected "module:attr" of {DEPENDENCY}, e.g. "myapp.db:get_session".',
             id="no-attribute",
         ),
         pytest.param(
             "fastsuite_metadata",
             ":Base",
-            f'expected "module:attr" of {METADATA}, e.g. "myapp.main:app".',
+            f'expected "module:attr" of {METADATA}, e.g. "myapp.models:Base".',
             id="no-module",
+        ),
+        pytest.param(
+            "fastsuite_sessionmaker",
+            "items_app.SessionLocal",
+            f'expected "module:attr" of {SESSIONMAKER}, e.g. "myapp.db:SessionLocal".',
+            id="sessionmaker-no-colon",
         ),
     ],
 )

@@ -33,6 +33,8 @@ class SettingSpec:
     choices: tuple[str, ...] | None = None
     # A flag's option takes no value (its presence means "true"); env and ini say true or false.
     flag: bool = False
+    # What a good value looks like, for the message when a value is malformed.
+    example: str | None = None
 
     @property
     def ini(self) -> str:
@@ -40,13 +42,26 @@ class SettingSpec:
 
 
 SETTING_SPECS: tuple[SettingSpec, ...] = (
-    SettingSpec("app", "module:attr of the FastAPI app, or of a factory returning one"),
-    SettingSpec("metadata", "module:attr of the SQLAlchemy MetaData or declarative base"),
-    SettingSpec("session_dependency", "module:attr of the app's session dependency"),
+    SettingSpec(
+        "app",
+        "module:attr of the FastAPI app, or of a factory returning one",
+        example="myapp.main:app",
+    ),
+    SettingSpec(
+        "metadata",
+        "module:attr of the SQLAlchemy MetaData or declarative base",
+        example="myapp.models:Base",
+    ),
+    SettingSpec(
+        "session_dependency",
+        "module:attr of the app's session dependency",
+        example="myapp.db:get_session",
+    ),
     SettingSpec(
         "sessionmaker",
         "module:attr of the app's async_sessionmaker (or a function returning it); "
         "sessions the app opens from it join the test's transaction",
+        example="myapp.db:SessionLocal",
     ),
     SettingSpec(
         "db_url",
@@ -211,7 +226,8 @@ def import_from_string(
     module_name, sep, attr_path = path.partition(":")
     if not sep or not module_name or not attr_path:
         raise pytest.UsageError(
-            f'fastsuite: {where}: expected "module:attr" of {expected}, e.g. "myapp.main:app".'
+            f'fastsuite: {where}: expected "module:attr" of {expected}, '
+            f'e.g. "{spec_named(name).example}".'
         )
     try:
         target: Any = importlib.import_module(module_name)
