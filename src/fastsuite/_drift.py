@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from fastsuite._config import settings_key
 from fastsuite._migrations import AlembicSetup, current_heads, run_command, sqlite_foreign_keys
 from fastsuite._provision import run_state, scratch_database
+from fastsuite._sqlite_keys import same_integer_key
 
 NODE_PREFIX = "fastsuite-drift"
 MIGRATIONS_DIFFER = (
@@ -205,11 +206,21 @@ def _differences(connection: Connection, metadata: MetaData) -> tuple[list[str],
     from alembic.autogenerate import produce_migrations, render_python_code
     from alembic.runtime.migration import MigrationContext
 
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(connection, opts={"compare_type": _compare_type})
     script = produce_migrations(context, metadata)
     assert script.upgrade_ops is not None
     diffs = script.upgrade_ops.as_diffs()
     return [_describe(diff) for diff in diffs], render_python_code(script.upgrade_ops)
+
+
+def _compare_type(
+    context: Any, _inspected: Any, metadata_column: Any, inspected_type: Any, _metadata_type: Any
+) -> bool | None:
+    """Alembic's type comparison (None), except for the integer keys the harness declares
+    INTEGER on SQLite."""
+    if context.dialect.name == "sqlite" and same_integer_key(inspected_type, metadata_column):
+        return False
+    return None
 
 
 def _describe(diff: Any) -> str:

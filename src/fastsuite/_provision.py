@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from fastsuite import _sqlite_loop
+from fastsuite._sqlite_keys import compile_integer_keys_as_rowid
 from fastsuite._config import Settings, import_from_string, settings_key
 from fastsuite._migrations import AlembicSetup, load_alembic_setup
 from fastsuite._preflight import check_database_url
@@ -260,6 +261,7 @@ def _sqlite_engine(url: URL, sqlite_driver: str) -> AsyncEngine:
         connect_args={"check_same_thread": False},
     )
     _make_sqlite_transactional(engine)
+    compile_integer_keys_as_rowid(engine)
     return engine
 
 
