@@ -60,9 +60,7 @@ DATABASES = {
 
 @pytest.mark.parametrize("database", DATABASES.values(), ids=DATABASES.keys())
 @pytest.mark.parametrize("schema", ["metadata", "migrations"])
-def test_bigint_smallint_and_identity_keys_are_assigned_by_the_database(
-    pytester, database, schema
-):
+def test_bigint_smallint_and_identity_keys_are_assigned_by_the_database(pytester, database, schema):
     pytester.copy_example("bigint_app")
     pytester.makepyfile(test_inserts=INSERTS)
 

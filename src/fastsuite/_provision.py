@@ -26,11 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from fastsuite import _sqlite_loop
-from fastsuite._sqlite_keys import compile_integer_keys_as_rowid
 from fastsuite._config import Settings, import_from_string, settings_key
 from fastsuite._migrations import AlembicSetup, load_alembic_setup
 from fastsuite._preflight import check_database_url
 from fastsuite._schema import SchemaSource, is_metadata_source, metadata_of
+from fastsuite._sqlite_keys import compile_integer_keys_as_rowid
 
 RUN_NOT_STARTED = (
     "fastsuite: this process has no test database, because the run's provisioning did not run "
