@@ -104,6 +104,20 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         flag=True,
     ),
     SettingSpec(
+        "base_url",
+        "base URL of the client fixtures' requests (the Host header comes from it)",
+        default="http://test",
+        option="--fastsuite-base-url",
+        env="FASTSUITE_BASE_URL",
+    ),
+    SettingSpec(
+        "client_headers",
+        "headers every client of the client fixtures sends: `Name: value` entries separated "
+        "by newlines or commas",
+        option="--fastsuite-client-headers",
+        env="FASTSUITE_CLIENT_HEADERS",
+    ),
+    SettingSpec(
         "allow_non_test_db",
         "let the harness use a database server whose database name lacks 'test' (it refuses "
         "by default, so a test run cannot touch a production database)",

@@ -22,6 +22,7 @@ from fastsuite._client import (
     overrides_restored,
     session_override,
 )
+from fastsuite._client_options import ClientOptions, client_options
 from fastsuite._config import Settings, import_from_string, settings_key
 from fastsuite._database import LEAKED_ROWS, TestDatabase, describe_leak
 from fastsuite._isolation import (
@@ -122,6 +123,11 @@ def _fastsuite_app(request: pytest.FixtureRequest) -> FastAPI:
 @pytest.fixture(scope="session")
 def _fastsuite_app_sessionmaker(request: pytest.FixtureRequest) -> async_sessionmaker[Any] | None:
     return app_sessionmaker(_settings(request))
+
+
+@pytest.fixture(scope="session")
+def _fastsuite_client_options(request: pytest.FixtureRequest) -> ClientOptions:
+    return client_options(_settings(request))
 
 
 @pytest.fixture(scope="session")
@@ -307,13 +313,16 @@ def client(
     _fastsuite_lifespan: _LiveApp,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
     _fastsuite_session_dependency: Callable[..., Any],
+    _fastsuite_client_options: ClientOptions,
 ) -> Iterator[httpx.AsyncClient]:
     """Function scope. An httpx.AsyncClient bound to the app, base URL http://test.
 
     The app's lifespan has run (once per process); its session dependency, and its own
     session factory when fastsuite_sessionmaker is set, serve this test's transaction.
     Dependency overrides made during the test are undone after it. Concurrent requests take
-    turns. Costs little more than db_session: the app and its lifespan are shared by the process.
+    turns. The base URL and default headers come from fastsuite_base_url and
+    fastsuite_client_headers; client_factory makes clients configured otherwise. Costs little
+    more than db_session: the app and its lifespan are shared by the process.
     """
     with overrides_restored(app):
         if _fastsuite_app_sessionmaker is None:
@@ -321,7 +330,9 @@ def client(
             app.dependency_overrides[_fastsuite_session_dependency] = override
         _fastsuite_lifespan.turns.lock = _fastsuite_transaction.request_lock
         http_client = httpx.AsyncClient(
-            transport=_fastsuite_lifespan.transport, base_url="http://test"
+            transport=_fastsuite_lifespan.transport,
+            base_url=_fastsuite_client_options.base_url,
+            headers=list(_fastsuite_client_options.headers),
         )
         _fastsuite_transaction.close_later(http_client.aclose)
         try:
@@ -336,15 +347,22 @@ def client_factory(
     _fastsuite_transaction: IsolationScope,
     _fastsuite_lifespan: _LiveApp,
 ) -> Callable[..., httpx.AsyncClient]:
-    """Function scope. `client_factory(headers=...)` makes more clients like `client`.
+    """Function scope. `client_factory(**options)` makes more clients like `client`.
 
     Each is bound to the same app and the same test transaction (a logged-in client per user,
-    say) and is closed after the test. Costs nothing until called.
+    say) and is closed after the test. Options are httpx.AsyncClient's: `base_url` replaces
+    the client's, `headers` are added to its default headers (a header named in both takes
+    the value given here), the others (cookies, follow_redirects, ...) go to httpx as they
+    are. Costs nothing until called.
     """
 
     def make(**options: Any) -> httpx.AsyncClient:
         options.setdefault("base_url", client.base_url)
-        made = httpx.AsyncClient(transport=_fastsuite_lifespan.transport, **options)
+        headers = httpx.Headers(client.headers)
+        headers.update(httpx.Headers(options.pop("headers", None)))
+        made = httpx.AsyncClient(
+            transport=_fastsuite_lifespan.transport, headers=headers, **options
+        )
         _fastsuite_transaction.close_later(made.aclose)
         return made
 

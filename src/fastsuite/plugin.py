@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from fastsuite import _drift, _provision, fixtures
+from fastsuite._client_options import client_options
 from fastsuite._config import (
     SETTING_SPECS,
     Settings,
@@ -52,6 +53,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if str(config.rootpath) not in sys.path:
             sys.path.insert(0, str(config.rootpath))
         _check_imports(settings)
+        client_options(settings)
         _provision.prepare_run(config)
     config.pluginmanager.register(fixtures, "fastsuite.fixtures")
     for line in MARKERS:

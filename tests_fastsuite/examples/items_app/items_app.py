@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import BackgroundTasks, Depends, FastAPI, HTTPException, Request
+from fastapi.middleware.trustedhost import TrustedHostMiddleware
 from pydantic import BaseModel
 from sqlalchemy import ForeignKey, String, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
@@ -175,6 +176,17 @@ def create_app(seed_owner: str | None = None) -> FastAPI:
     async def base_url(request: Request) -> str:
         return str(request.base_url)
 
+    @app.get("/headers/{name}")
+    async def header(name: str, request: Request) -> str | None:
+        return request.headers.get(name)
+
+    return app
+
+
+def create_trusted_host_app() -> FastAPI:
+    """The app behind TrustedHostMiddleware, which answers 400 to any other Host."""
+    app = create_app()
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=["api.example.com"])
     return app
 
 
