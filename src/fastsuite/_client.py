@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fastsuite._freshness import FreshObjects
 from fastsuite._isolation import IsolationScope
 
 APP_FACTORY_FAILED = (
@@ -41,7 +42,8 @@ def build_app(target: Any, where: str) -> FastAPI:
 
 
 class TakingTurns:
-    """ASGI wrapper: the app's HTTP requests take turns, one at a time.
+    """ASGI wrapper: the app's HTTP requests take turns, one at a time, and the test's session
+    sees what each wrote (see _freshness).
 
     A test's sessions share one connection, where their SAVEPOINTs must nest; requests sent
     concurrently (asyncio.gather) would interleave them. Waiting for the previous request
@@ -51,13 +53,21 @@ class TakingTurns:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.lock: asyncio.Lock | None = None
+        # The running test's session, kept in step with what its requests write.
+        self.fresh: FreshObjects | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if self.lock is None or scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         async with self.lock:
+            fresh = self.fresh
+            if fresh is None:
+                await self.app(scope, receive, send)
+                return
+            writes = await fresh.before_request()
             await self.app(scope, receive, send)
+            await fresh.after_request(writes)
 
 
 def session_override(scope: IsolationScope) -> Callable[[], AsyncIterator[AsyncSession]]:

@@ -18,6 +18,9 @@ from sqlalchemy.engine import Engine
 _TRANSACTION_CONTROL = re.compile(
     r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|END)\b", re.IGNORECASE
 )
+# Statements that change nothing; any other counts as a write (a request that wrote makes
+# the test's objects be read again, see _freshness).
+_READ = re.compile(r"^\s*(SELECT|PRAGMA|EXPLAIN|SHOW)\b", re.IGNORECASE)
 _PARAMETERS_SHOWN = 300
 
 
@@ -32,6 +35,10 @@ class Query:
     @property
     def is_transaction_control(self) -> bool:
         return bool(_TRANSACTION_CONTROL.match(self.statement))
+
+    @property
+    def is_read(self) -> bool:
+        return bool(_READ.match(self.statement))
 
     def __str__(self) -> str:
         statement = " ".join(self.statement.split())
@@ -70,6 +77,9 @@ class QueryLog:
     def __init__(self, engine: Engine, keep_last: int = 50) -> None:
         self.recent: deque[Query] = deque(maxlen=keep_last)
         self.total = 0
+        # Statements other than reads since the log began; never reset.
+        self.writes = 0
+        self._paused = False
         self._captures: list[CapturedQueries] = []
         event.listen(engine, "before_cursor_execute", self._record)
 
@@ -82,9 +92,13 @@ class QueryLog:
         _context: Any,
         executemany: bool,
     ) -> None:
+        if self._paused:
+            return
         query = Query(statement, parameters, executemany)
         if query.is_transaction_control:
             return
+        if not query.is_read:
+            self.writes += 1
         self.total += 1
         self.recent.append(query)
         for capture in self._captures:
@@ -93,6 +107,15 @@ class QueryLog:
     def start_test(self) -> None:
         self.recent.clear()
         self.total = 0
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Leave the harness's own statements out of the budgets and the Captured SQL."""
+        self._paused = True
+        try:
+            yield
+        finally:
+            self._paused = False
 
     @contextmanager
     def capture(self) -> Iterator[CapturedQueries]:

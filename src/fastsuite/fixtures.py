@@ -25,6 +25,7 @@ from fastsuite._client import (
 from fastsuite._client_options import ClientOptions, client_options
 from fastsuite._config import Settings, import_from_string, settings_key
 from fastsuite._database import LEAKED_ROWS, TestDatabase, describe_leak
+from fastsuite._freshness import FreshObjects
 from fastsuite._isolation import (
     IsolationScope,
     app_sessionmaker,
@@ -307,6 +308,7 @@ def app(_fastsuite_app: FastAPI) -> Iterator[FastAPI]:
 
 @pytest.fixture
 def client(
+    request: pytest.FixtureRequest,
     app: FastAPI,
     db_session: AsyncSession,
     _fastsuite_transaction: IsolationScope,
@@ -329,6 +331,9 @@ def client(
             override = session_override(_fastsuite_transaction)
             app.dependency_overrides[_fastsuite_session_dependency] = override
         _fastsuite_lifespan.turns.lock = _fastsuite_transaction.request_lock
+        if not _fastsuite_transaction.commits_for_real:
+            log = request.config.stash[QUERY_LOG_KEY]
+            _fastsuite_lifespan.turns.fresh = FreshObjects(db_session, log)
         http_client = httpx.AsyncClient(
             transport=_fastsuite_lifespan.transport,
             base_url=_fastsuite_client_options.base_url,
@@ -339,6 +344,7 @@ def client(
             yield http_client
         finally:
             _fastsuite_lifespan.turns.lock = None
+            _fastsuite_lifespan.turns.fresh = None
 
 
 @pytest.fixture

@@ -152,6 +152,23 @@ def create_app(seed_owner: str | None = None) -> FastAPI:
             raise HTTPException(404)
         background.add_task(record_audit, item_id, "touched")
 
+    @app.patch("/items/{item_id}")
+    async def rename_item(item_id: int, data: ItemIn, session: SessionDep) -> dict[str, object]:
+        item = await session.get(Item, item_id)
+        if item is None:
+            raise HTTPException(404)
+        item.name = data.name
+        await session.commit()
+        return {"id": item.id, "name": item.name}
+
+    @app.delete("/items/{item_id}", status_code=204)
+    async def delete_item(item_id: int, session: SessionDep) -> None:
+        item = await session.get(Item, item_id)
+        if item is None:
+            raise HTTPException(404)
+        await session.delete(item)
+        await session.commit()
+
     @app.get("/items")
     async def list_items(session: SessionDep) -> list[str]:
         return list((await session.scalars(select(Item.name).order_by(Item.id))).all())
