@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from fastsuite import _drift, _provision, fixtures
+from fastsuite import _anyio, _drift, _provision, fixtures
 from fastsuite._client_options import client_options
 from fastsuite._config import (
     SETTING_SPECS,
@@ -61,10 +61,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _default_loop_scopes(config: pytest.Config) -> None:
+    # pytest keeps no public way to tell "unset" from "set to the default", nor to give an
+    # ini key of another plugin a new default: its ini tables do both (pytest 9 made the
+    # table of the ini file's values private: `_inicfg`, `inicfg` before).
+    ini_file_values = getattr(config, "_inicfg", None)
+    if ini_file_values is None:
+        ini_file_values = getattr(config, "inicfg", {})
+    overridden = {entry.split("=", 1)[0] for entry in config.getoption("override_ini") or ()}
     for name, scope in _LOOP_SCOPE_DEFAULTS.items():
-        # pytest keeps no public way to tell "unset" from "set to the default", nor to give an
-        # ini key of another plugin a new default: its private ini tables do both.
-        if name not in config._inicfg:
+        if name not in ini_file_values and name not in overridden:
             config._inicache[name] = scope
 
 
@@ -84,6 +89,14 @@ def _check_imports(settings: Settings) -> None:
     )
     if settings["sessionmaker"] is not None:
         app_sessionmaker(settings)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+) -> Generator[None, object, object]:
+    # Outside anyio's own wrapper, which this keeps from taking the harness's fixtures.
+    return (yield from _anyio.setup_outside_anyio(fixturedef, request))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
