@@ -1,7 +1,12 @@
 """fastsuite: a fast, rollback-isolated pytest harness for FastAPI + SQLAlchemy 2 async apps."""
 
-from fastsuite._factories import AsyncFactory
+import typing
+
+from fastsuite._current import current_session
 from fastsuite._queries import CapturedQueries, Query, assert_max_queries, assert_num_queries
+
+if typing.TYPE_CHECKING:
+    from fastsuite._factories import AsyncFactory
 
 __all__ = [
     "AsyncFactory",
@@ -9,4 +14,16 @@ __all__ = [
     "Query",
     "assert_max_queries",
     "assert_num_queries",
+    "current_session",
 ]
+
+
+def __getattr__(name: str) -> typing.Any:
+    # AsyncFactory imports factory_boy, which imports Faker: only when a project uses it, not
+    # whenever pytest loads the plugin.
+    if name == "AsyncFactory":
+        from fastsuite._factories import AsyncFactory
+
+        globals()["AsyncFactory"] = AsyncFactory
+        return AsyncFactory
+    raise AttributeError(f"module 'fastsuite' has no attribute {name!r}")

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.util.concurrency import in_greenlet
 
+from fastsuite._current import current_session, has_session
+
 T = TypeVar("T")
 
 NO_SESSION = (
@@ -28,27 +30,16 @@ SYNC_CREATE = (
     "({factory}.build() makes unsaved objects)."
 )
 
-# The sessions factories persist through, innermost (the running test's) last.
-_sessions: list[AsyncSession] = []
 # The factory whose acreate_batch() is running: its objects are only added, and flushed
 # together at the end (one batched INSERT); SubFactory objects are still flushed at once, so
 # the batch's objects can refer to their ids.
 _deferring_flush: ContextVar[type | None] = ContextVar("fastsuite_deferring_flush", default=None)
 
 
-def push_session(session: AsyncSession) -> None:
-    """Called by the session fixtures: the session factories persist through from now on."""
-    _sessions.append(session)
-
-
-def pop_session() -> None:
-    _sessions.pop()
-
-
 def _sync_session_of_current_test() -> Session:
-    if not _sessions:
+    if not has_session():
         raise RuntimeError(NO_SESSION.format(factory="AsyncFactory"))
-    return _sessions[-1].sync_session
+    return current_session().sync_session
 
 
 class AsyncFactory(SQLAlchemyModelFactory, Generic[T]):
@@ -110,9 +101,9 @@ class AsyncFactory(SQLAlchemyModelFactory, Generic[T]):
 
     @classmethod
     def _async_session(cls) -> AsyncSession:
-        if not _sessions:
+        if not has_session():
             raise RuntimeError(NO_SESSION.format(factory=cls.__name__))
-        return _sessions[-1]
+        return current_session()
 
     @classmethod
     def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:

@@ -13,7 +13,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from fastsuite import _background, _factories, _provision, _queries, _savepoints
+from fastsuite import _background, _current, _provision, _queries, _savepoints
 from fastsuite._client import (
     OVERRIDE_LEAK,
     TakingTurns,
@@ -149,10 +149,10 @@ def _open_session(
     and what undoes it all."""
     restore = redirect_sessionmaker(app_sessionmaker, scope) if app_sessionmaker else None
     session = scope.sessionmaker()()
-    _factories.push_session(session)
+    _current.push_session(session)
 
     async def close() -> None:
-        _factories.pop_session()
+        _current.pop_session()
         await session.close()
         if restore is not None:
             restore()
