@@ -34,6 +34,14 @@ async def test_an_object_the_request_deleted_leaves_the_session(client, db_sessi
     assert await db_session.get(Item, item_id) is None
 
 
+async def test_a_write_in_raw_sql_is_seen_too(client, db_session):
+    item = await ItemFactory.acreate(name="quiet")
+
+    assert (await client.post(f"/items/{item.id}/shout")).status_code == 204
+
+    assert item.name == "QUIET"
+
+
 async def test_loaded_relationships_stay_usable(client, db_session):
     item = await ItemFactory.acreate(name="old")
 
@@ -92,4 +100,4 @@ def test_the_test_and_its_requests_see_each_others_writes(items_project, databas
 
     result = items_project.runpytest(*database, *route)
 
-    result.assert_outcomes(passed=7)
+    result.assert_outcomes(passed=8)

@@ -65,9 +65,8 @@ class TakingTurns:
             if fresh is None:
                 await self.app(scope, receive, send)
                 return
-            writes = await fresh.before_request()
-            await self.app(scope, receive, send)
-            await fresh.after_request(writes)
+            async with fresh.around_request():
+                await self.app(scope, receive, send)
 
 
 def session_override(scope: IsolationScope) -> Callable[[], AsyncIterator[AsyncSession]]:

@@ -18,8 +18,8 @@ from sqlalchemy.engine import Engine
 _TRANSACTION_CONTROL = re.compile(
     r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|END)\b", re.IGNORECASE
 )
-# Statements that change nothing; any other counts as a write (a request that wrote makes
-# the test's objects be read again, see _freshness).
+# Statements that change nothing; any other counts as a write (what a request wrote is read
+# again into the test's objects, see _freshness).
 _READ = re.compile(r"^\s*(SELECT|PRAGMA|EXPLAIN|SHOW)\b", re.IGNORECASE)
 _PARAMETERS_SHOWN = 300
 
@@ -71,16 +71,35 @@ class CapturedQueries:
         return [query.statement for query in self.queries]
 
 
+@dataclass
+class Writes:
+    """The tables written while watched (see _freshness); `unknown` when a write's table could
+    not be told (raw SQL)."""
+
+    tables: set[str] = field(default_factory=set)
+    unknown: bool = False
+
+    def __bool__(self) -> bool:
+        return self.unknown or bool(self.tables)
+
+
+def _written_table(context: Any) -> str | None:
+    """The table a compiled INSERT, UPDATE or DELETE writes; None for anything else."""
+    statement = getattr(getattr(context, "compiled", None), "statement", None)
+    table = getattr(statement, "table", None)
+    name = getattr(table, "fullname", None)
+    return name if isinstance(name, str) else None
+
+
 class QueryLog:
     """Listens to one engine and hands each statement to whoever is capturing at the time."""
 
     def __init__(self, engine: Engine, keep_last: int = 50) -> None:
         self.recent: deque[Query] = deque(maxlen=keep_last)
         self.total = 0
-        # Statements other than reads since the log began; never reset.
-        self.writes = 0
         self._paused = False
         self._captures: list[CapturedQueries] = []
+        self._write_watches: list[Writes] = []
         event.listen(engine, "before_cursor_execute", self._record)
 
     def _record(
@@ -89,7 +108,7 @@ class QueryLog:
         _cursor: Any,
         statement: str,
         parameters: Any,
-        _context: Any,
+        context: Any,
         executemany: bool,
     ) -> None:
         if self._paused:
@@ -97,8 +116,13 @@ class QueryLog:
         query = Query(statement, parameters, executemany)
         if query.is_transaction_control:
             return
-        if not query.is_read:
-            self.writes += 1
+        if self._write_watches and not query.is_read:
+            table = _written_table(context)
+            for writes in self._write_watches:
+                if table is None:
+                    writes.unknown = True
+                else:
+                    writes.tables.add(table)
         self.total += 1
         self.recent.append(query)
         for capture in self._captures:
@@ -116,6 +140,16 @@ class QueryLog:
             yield
         finally:
             self._paused = False
+
+    @contextmanager
+    def watching_writes(self) -> Iterator[Writes]:
+        """The tables the block's statements write."""
+        writes = Writes()
+        self._write_watches.append(writes)
+        try:
+            yield writes
+        finally:
+            self._write_watches.remove(writes)
 
     @contextmanager
     def capture(self) -> Iterator[CapturedQueries]:

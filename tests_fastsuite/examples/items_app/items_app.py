@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import BackgroundTasks, Depends, FastAPI, HTTPException, Request
 from fastapi.middleware.trustedhost import TrustedHostMiddleware
 from pydantic import BaseModel
-from sqlalchemy import ForeignKey, String, event, func, select
+from sqlalchemy import ForeignKey, String, event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
@@ -160,6 +160,14 @@ def create_app(seed_owner: str | None = None) -> FastAPI:
         item.name = data.name
         await session.commit()
         return {"id": item.id, "name": item.name}
+
+    @app.post("/items/{item_id}/shout", status_code=204)
+    async def shout_item(item_id: int, session: SessionDep) -> None:
+        """A write in raw SQL: the harness cannot tell its table from the statement."""
+        await session.execute(
+            text("UPDATE items SET name = upper(name) WHERE id = :id"), {"id": item_id}
+        )
+        await session.commit()
 
     @app.delete("/items/{item_id}", status_code=204)
     async def delete_item(item_id: int, session: SessionDep) -> None:
