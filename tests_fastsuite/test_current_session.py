@@ -72,7 +72,7 @@ async def test_the_test_session_is_the_current_one_inside_the_seed(seeded, db_se
 
 
 def test_current_session_is_the_seed_session_in_seed_fixtures(items_project):
-    items_project.makepyfile(test_seed=SEED)
+    items_project.makepyfile(test_current_in_seed=SEED)
 
     result = items_project.runpytest()
 

@@ -2,15 +2,27 @@
 
 import typing
 
+from fastsuite._background import CapturedCallbacks
 from fastsuite._current import current_session
+from fastsuite._protocols import (
+    AssertMaxQueries,
+    AssertNumQueries,
+    CaptureOnCommitCallbacks,
+    ClientFactory,
+)
 from fastsuite._queries import CapturedQueries, Query, assert_max_queries, assert_num_queries
 
 if typing.TYPE_CHECKING:
     from fastsuite._factories import AsyncFactory
 
 __all__ = [
+    "AssertMaxQueries",
+    "AssertNumQueries",
     "AsyncFactory",
+    "CaptureOnCommitCallbacks",
+    "CapturedCallbacks",
     "CapturedQueries",
+    "ClientFactory",
     "Query",
     "assert_max_queries",
     "assert_num_queries",

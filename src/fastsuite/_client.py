@@ -27,6 +27,10 @@ OVERRIDE_LEAK = (
 )
 
 
+class AppFactoryError(Exception):
+    """The configured app factory failed, or returned something else than an app."""
+
+
 def build_app(target: Any, where: str) -> FastAPI:
     """The app, from the configured object: an app, or a factory returning one."""
     if isinstance(target, FastAPI):
@@ -34,10 +38,10 @@ def build_app(target: Any, where: str) -> FastAPI:
     try:
         app = target()
     except Exception as error:
-        raise RuntimeError(APP_FACTORY_FAILED.format(where=where, error=error)) from error
+        raise AppFactoryError(APP_FACTORY_FAILED.format(where=where, error=error)) from error
     if not isinstance(app, FastAPI):
         kind = type(app).__name__
-        raise TypeError(APP_FACTORY_RETURNED.format(where=where, kind=kind))
+        raise AppFactoryError(APP_FACTORY_RETURNED.format(where=where, kind=kind))
     return app
 
 

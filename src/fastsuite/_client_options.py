@@ -14,6 +14,7 @@ import pytest
 
 from fastsuite._config import Settings
 
+# Where the clients send requests by default: any host does, the transport hands them to the app.
 DEFAULT_BASE_URL = "http://test"
 BAD_BASE_URL = (
     "fastsuite: {where} is not an absolute http(s) URL; expected e.g. "

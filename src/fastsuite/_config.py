@@ -14,6 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DB_URL = "sqlite://"
+# The settings that name the project's objects (module:attr), resolved by _targets.
+TARGET_SETTINGS = ("app", "metadata", "session_dependency", "sessionmaker")
 SCHEMA_SOURCES = ("metadata", "migrations")
 SQLITE_DRIVERS = ("loop", "aiosqlite")
 FLAG_VALUES = ("true", "false")
@@ -176,8 +178,11 @@ class Settings:
 
     @property
     def configured(self) -> bool:
-        """True when the project told the harness which app it tests."""
-        return self["app"] is not None
+        """True when the project set any of the keys that point the harness at its code.
+
+        Until then fastsuite leaves the run alone (it may be installed for another project).
+        """
+        return any(self[name] is not None for name in TARGET_SETTINGS)
 
 
 def spec_named(name: str) -> SettingSpec:
@@ -207,13 +212,19 @@ def resolve_settings(config: pytest.Config) -> Settings:
         if spec.flag and setting.value is not None:
             spelled = setting.value.strip().lower()
             setting = Setting(_FLAG_SPELLINGS.get(spelled, spelled), setting.source)
+        values[spec.name] = setting
+    return Settings(values)
+
+
+def check_choices(settings: Settings) -> None:
+    """A setting with a fixed set of values stops the run if it has another one."""
+    for spec in SETTING_SPECS:
+        setting = settings.values[spec.name]
         if spec.choices and setting.value not in spec.choices:
             raise pytest.UsageError(
                 f"fastsuite: {setting.describe(spec)} is not valid; "
                 f"expected one of: {', '.join(spec.choices)}."
             )
-        values[spec.name] = setting
-    return Settings(values)
 
 
 def _resolve_one(config: pytest.Config, spec: SettingSpec) -> Setting:

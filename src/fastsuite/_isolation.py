@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -24,7 +23,6 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from fastsuite import _savepoints
-from fastsuite._config import Settings, import_from_string
 
 # Sessions joined to a scope's transaction: a session's commit() releases a SAVEPOINT instead of
 # committing, its rollback() rolls back to it; the scope's transaction is rolled back at its end.
@@ -140,25 +138,3 @@ def redirect_sessionmaker(
         maker.kw.update(saved)
 
     return restore
-
-
-def _is_sessionmaker(target: Any) -> bool:
-    return isinstance(target, async_sessionmaker) or callable(target)
-
-
-def app_sessionmaker(settings: Settings) -> async_sessionmaker[Any] | None:
-    if settings["sessionmaker"] is None:
-        return None
-    target = import_from_string(
-        settings,
-        "sessionmaker",
-        "an async_sessionmaker or a function returning one",
-        _is_sessionmaker,
-    )
-    maker = target if isinstance(target, async_sessionmaker) else target()
-    if not isinstance(maker, async_sessionmaker):
-        raise pytest.UsageError(
-            f"fastsuite: {settings.describe('sessionmaker')} returned "
-            f"{type(maker).__name__}, not an async_sessionmaker."
-        )
-    return maker

@@ -26,11 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from fastsuite import _sqlite_loop
-from fastsuite._config import Settings, import_from_string, settings_key
+from fastsuite._config import Settings, settings_key
 from fastsuite._migrations import AlembicSetup, load_alembic_setup
 from fastsuite._preflight import check_database_url
-from fastsuite._schema import SchemaSource, is_metadata_source, metadata_of
+from fastsuite._schema import SchemaSource
 from fastsuite._sqlite_keys import compile_integer_keys_as_rowid
+from fastsuite._targets import targets_key
 
 RUN_NOT_STARTED = (
     "fastsuite: this process has no test database, because the run's provisioning did not run "
@@ -139,11 +140,7 @@ def prepare_run(config: pytest.Config) -> None:
         # of one test, which leaves them out, need not import Alembic.
         thorough = settings["schema"] == "migrations"
         alembic = load_alembic_setup(settings, Path(config.rootpath), thorough=thorough)
-    metadata = metadata_of(
-        import_from_string(
-            settings, "metadata", "a SQLAlchemy MetaData or declarative base", is_metadata_source
-        )
-    )
+    metadata = config.stash[targets_key].metadata
     schema = SchemaSource(metadata, alembic if settings["schema"] == "migrations" else None)
     factory = _provisioners.get(_load_backend(url), DefaultProvisioner)
     worker = getattr(config, "workerinput", {}).get("workerid", "main")

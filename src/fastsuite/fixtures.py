@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from fastsuite import _background, _current, _provision, _queries, _savepoints
 from fastsuite._client import (
     OVERRIDE_LEAK,
+    AppFactoryError,
     TakingTurns,
     build_app,
     changed_overrides,
@@ -23,19 +24,24 @@ from fastsuite._client import (
     session_override,
 )
 from fastsuite._client_options import ClientOptions, client_options
-from fastsuite._config import Settings, import_from_string, settings_key
+from fastsuite._config import Settings, settings_key
 from fastsuite._database import LEAKED_ROWS, TestDatabase, describe_leak
 from fastsuite._freshness import FreshObjects
 from fastsuite._isolation import (
     IsolationScope,
-    app_sessionmaker,
     committing_scope,
     isolated_scope,
     redirect_sessionmaker,
 )
 from fastsuite._markers import db_marker_options
+from fastsuite._protocols import (
+    AssertMaxQueries,
+    AssertNumQueries,
+    CaptureOnCommitCallbacks,
+    ClientFactory,
+)
 from fastsuite._queries import QUERY_LOG_KEY, QueryLog
-from fastsuite._schema import is_metadata_source, metadata_of
+from fastsuite._targets import NOT_CONFIGURED, Targets, targets_key
 
 __all__ = [
     "app",
@@ -50,6 +56,11 @@ __all__ = [
     "module_db_session",
 ]
 
+APP_REPLACED = (
+    "fastsuite: this test's `app` fixture gives {app}, not the app of {where}, which `client` "
+    "serves. Set fastsuite_app to the app to test (a factory works too), or make the "
+    "project's `app` fixture return the `app` it receives."
+)
 COMMIT_INSIDE_SEED = (
     "fastsuite: {test} is marked fastsuite_db(transaction=True), but seed data shared through "
     "{fixture} is open around it, and real commits cannot happen inside that transaction. "
@@ -61,15 +72,20 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
     return request.config.stash[settings_key]
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def db_engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
-    """Session scope. The AsyncEngine of this process's test database, schema built.
+@pytest.fixture(scope="session")
+def _fastsuite_targets(request: pytest.FixtureRequest) -> Targets:
+    targets = request.config.stash.get(targets_key, None)
+    if targets is None:  # not configured (an xdist worker; a serial run stops at collection)
+        what = "fastsuite's fixtures"
+        pytest.fail(NOT_CONFIGURED.format(test="this test", what=what), pytrace=False)
+    return targets
 
-    Built once per test process (per xdist worker): in-memory SQLite by default, on one
-    connection shared by every session of the process; on PostgreSQL, a database of the
-    process's own, copied from the run's template. Schema from the models (create_all) or
-    from the migrations (fastsuite_schema). Costs the schema build (or the copy), once.
-    """
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def _fastsuite_engine(
+    request: pytest.FixtureRequest, _fastsuite_targets: Targets
+) -> AsyncIterator[AsyncEngine]:
+    """The test database's engine, and the run's query log listening to it."""
     database = await _provision.open_process_database(request.config)
     engine = database.engine
     _savepoints.keep_committed_work_of_nested_sessions(engine)
@@ -86,6 +102,19 @@ async def db_engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine
         await database.close()
 
 
+@pytest.fixture(scope="session")
+def db_engine(_fastsuite_engine: AsyncEngine) -> AsyncEngine:
+    """Session scope. The AsyncEngine of this process's test database, schema built.
+
+    Built once per test process (per xdist worker): in-memory SQLite by default, on one
+    connection shared by every session of the process; on PostgreSQL, a database of the
+    process's own, copied from the run's template. Schema from the models (create_all) or
+    from the migrations (fastsuite_schema). Costs the schema build (or the copy), once.
+    May be wrapped or replaced: fastsuite's own fixtures do not use it.
+    """
+    return _fastsuite_engine
+
+
 # The open seed scopes (module, then class), innermost last, each with the fixture that opened
 # it (for messages): a test's transaction nests in the innermost. One test runs at a time in a
 # process, so a plain list is the whole bookkeeping.
@@ -94,15 +123,9 @@ _seed_scopes: list[tuple[str, IsolationScope]] = []
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def _fastsuite_database(
-    request: pytest.FixtureRequest, db_engine: AsyncEngine
+    _fastsuite_engine: AsyncEngine, _fastsuite_targets: Targets
 ) -> AsyncIterator[TestDatabase]:
-    metadata_target = import_from_string(
-        _settings(request),
-        "metadata",
-        "a SQLAlchemy MetaData or declarative base",
-        is_metadata_source,
-    )
-    database = await TestDatabase.prepare(db_engine, metadata_of(metadata_target))
+    database = await TestDatabase.prepare(_fastsuite_engine, _fastsuite_targets.metadata)
     try:
         yield database
     finally:
@@ -110,20 +133,17 @@ async def _fastsuite_database(
 
 
 @pytest.fixture(scope="session")
-def _fastsuite_app(request: pytest.FixtureRequest) -> FastAPI:
-    settings = _settings(request)
-    target = import_from_string(
-        settings,
-        "app",
-        "a FastAPI app or a factory returning one",
-        lambda obj: isinstance(obj, FastAPI) or callable(obj),
-    )
-    return build_app(target, settings.describe("app"))
+def _fastsuite_app(request: pytest.FixtureRequest, _fastsuite_targets: Targets) -> FastAPI:
+    try:
+        return build_app(_fastsuite_targets.app, _settings(request).describe("app"))
+    except AppFactoryError as error:
+        # A configuration error: stop the run in one line, as pytest_configure would have.
+        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 @pytest.fixture(scope="session")
-def _fastsuite_app_sessionmaker(request: pytest.FixtureRequest) -> async_sessionmaker[Any] | None:
-    return app_sessionmaker(_settings(request))
+def _fastsuite_app_sessionmaker(_fastsuite_targets: Targets) -> async_sessionmaker[Any] | None:
+    return _fastsuite_targets.sessionmaker
 
 
 @pytest.fixture(scope="session")
@@ -132,14 +152,8 @@ def _fastsuite_client_options(request: pytest.FixtureRequest) -> ClientOptions:
 
 
 @pytest.fixture(scope="session")
-def _fastsuite_session_dependency(request: pytest.FixtureRequest) -> Callable[..., Any]:
-    dependency: Callable[..., Any] = import_from_string(
-        _settings(request),
-        "session_dependency",
-        "the app's session dependency (a callable)",
-        callable,
-    )
-    return dependency
+def _fastsuite_session_dependency(_fastsuite_targets: Targets) -> Callable[..., Any]:
+    return _fastsuite_targets.session_dependency
 
 
 def _open_session(
@@ -169,7 +183,7 @@ class _LiveApp:
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def _fastsuite_lifespan(
     _fastsuite_app: FastAPI,
-    db_engine: AsyncEngine,
+    _fastsuite_engine: AsyncEngine,
     _fastsuite_database: TestDatabase,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
 ) -> AsyncIterator[_LiveApp]:
@@ -177,7 +191,9 @@ async def _fastsuite_lifespan(
     restore = None
     if _fastsuite_app_sessionmaker is not None:
         # What the lifespan does with the database goes to the test database.
-        restore = redirect_sessionmaker(_fastsuite_app_sessionmaker, committing_scope(db_engine))
+        restore = redirect_sessionmaker(
+            _fastsuite_app_sessionmaker, committing_scope(_fastsuite_engine)
+        )
     try:
         async with LifespanManager(_fastsuite_app) as manager:
             if not _seed_scopes:
@@ -193,10 +209,10 @@ async def _fastsuite_lifespan(
 
 
 async def _seed_session(
-    fixture: str, db_engine: AsyncEngine, app_sessionmaker: async_sessionmaker[Any] | None
+    fixture: str, engine: AsyncEngine, app_sessionmaker: async_sessionmaker[Any] | None
 ) -> AsyncIterator[AsyncSession]:
     enclosing = _seed_scopes[-1][1] if _seed_scopes else None
-    async with isolated_scope(db_engine, enclosing) as scope:
+    async with isolated_scope(engine, enclosing) as scope:
         _seed_scopes.append((fixture, scope))
         session, close = _open_session(scope, app_sessionmaker)
         try:
@@ -208,7 +224,7 @@ async def _seed_session(
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def module_db_session(
-    db_engine: AsyncEngine,
+    _fastsuite_engine: AsyncEngine,
     _fastsuite_database: TestDatabase,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
 ) -> AsyncIterator[AsyncSession]:
@@ -219,25 +235,29 @@ async def module_db_session(
     rolled back to it; the module's transaction is rolled back after its last test. Costs one
     transaction per module instead of re-creating the data for each test.
     """
-    async for session in _seed_session("module_db_session", db_engine, _fastsuite_app_sessionmaker):
+    async for session in _seed_session(
+        "module_db_session", _fastsuite_engine, _fastsuite_app_sessionmaker
+    ):
         yield session
 
 
 @pytest_asyncio.fixture(scope="class", loop_scope="session")
 async def class_db_session(
-    db_engine: AsyncEngine,
+    _fastsuite_engine: AsyncEngine,
     _fastsuite_database: TestDatabase,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
 ) -> AsyncIterator[AsyncSession]:
     """Class scope. Like module_db_session, for the tests of one class (nested in the module's)."""
-    async for session in _seed_session("class_db_session", db_engine, _fastsuite_app_sessionmaker):
+    async for session in _seed_session(
+        "class_db_session", _fastsuite_engine, _fastsuite_app_sessionmaker
+    ):
         yield session
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def _fastsuite_transaction(
     request: pytest.FixtureRequest,
-    db_engine: AsyncEngine,
+    _fastsuite_engine: AsyncEngine,
     _fastsuite_database: TestDatabase,
 ) -> AsyncIterator[IsolationScope]:
     request.config.stash[QUERY_LOG_KEY].start_test()
@@ -248,7 +268,7 @@ async def _fastsuite_transaction(
                 COMMIT_INSIDE_SEED.format(test=request.node.nodeid, fixture=_seed_scopes[-1][0]),
                 pytrace=False,
             )
-        scope = committing_scope(db_engine)
+        scope = committing_scope(_fastsuite_engine)
         close_error = None
         try:
             yield scope
@@ -259,7 +279,7 @@ async def _fastsuite_transaction(
             raise close_error
         return
     enclosing = _seed_scopes[-1][1] if _seed_scopes else None
-    async with isolated_scope(db_engine, enclosing) as scope:
+    async with isolated_scope(_fastsuite_engine, enclosing) as scope:
         try:
             yield scope
         finally:
@@ -274,10 +294,18 @@ async def _fastsuite_transaction(
 
 
 @pytest.fixture
-def db_session(
+def _fastsuite_session(
     _fastsuite_transaction: IsolationScope,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
 ) -> AsyncSession:
+    """The test's session; the app's session factory and the factories sent to its scope."""
+    session, close = _open_session(_fastsuite_transaction, _fastsuite_app_sessionmaker)
+    _fastsuite_transaction.close_later(close)
+    return session
+
+
+@pytest.fixture
+def db_session(_fastsuite_session: AsyncSession) -> AsyncSession:
     """Function scope. An AsyncSession inside this test's transaction.
 
     The app's requests in the same test use the same transaction, so each sees the other's
@@ -285,17 +313,19 @@ def db_session(
     Factories built on fastsuite.AsyncFactory persist through it, and the app's own session
     factory (fastsuite_sessionmaker) opens sessions in the same transaction. Costs a BEGIN
     and a ROLLBACK per test (plus a row-count query for the leak guard, off in-memory SQLite).
+    May be wrapped, aliased or replaced: `client` and the factories do not go through it.
     """
-    session, close = _open_session(_fastsuite_transaction, _fastsuite_app_sessionmaker)
-    _fastsuite_transaction.close_later(close)
-    return session
+    return _fastsuite_session
 
 
 @pytest.fixture
 def app(_fastsuite_app: FastAPI) -> Iterator[FastAPI]:
-    """Function scope. The FastAPI app under test, built once per process.
+    """Function scope. The FastAPI app under test (fastsuite_app), built once per process.
 
     Fails the test if it leaves `app.dependency_overrides` changed (and restores them).
+    May be wrapped (a fixture `app(app)` that configures and returns the app it receives), not
+    replaced by another app: `client` serves the app of fastsuite_app, and says so if a
+    test's `app` is another one.
     """
     snapshot = dict(_fastsuite_app.dependency_overrides)
     yield _fastsuite_app
@@ -306,17 +336,67 @@ def app(_fastsuite_app: FastAPI) -> Iterator[FastAPI]:
         pytest.fail(OVERRIDE_LEAK.format(names=", ".join(leaked)), pytrace=False)
 
 
+@dataclass(frozen=True)
+class _ServedApp:
+    """The app as this test's clients reach it: through its transport, in its transaction."""
+
+    app: FastAPI
+    configured_as: str  # where fastsuite_app came from, for messages
+    transport: httpx.ASGITransport
+    scope: IsolationScope
+    options: ClientOptions
+
+    def client(self, **options: Any) -> httpx.AsyncClient:
+        """A client with the settings' base URL and headers; `headers` are added to those."""
+        options.setdefault("base_url", self.options.base_url)
+        headers = httpx.Headers(list(self.options.headers))
+        headers.update(httpx.Headers(options.pop("headers", None)))
+        made = httpx.AsyncClient(transport=self.transport, headers=headers, **options)
+        self.scope.close_later(made.aclose)
+        return made
+
+
 @pytest.fixture
-def client(
+def _fastsuite_served_app(
     request: pytest.FixtureRequest,
-    app: FastAPI,
-    db_session: AsyncSession,
+    _fastsuite_app: FastAPI,
+    _fastsuite_session: AsyncSession,
     _fastsuite_transaction: IsolationScope,
     _fastsuite_lifespan: _LiveApp,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
     _fastsuite_session_dependency: Callable[..., Any],
     _fastsuite_client_options: ClientOptions,
-) -> Iterator[httpx.AsyncClient]:
+) -> Iterator[_ServedApp]:
+    """The app's session dependency served from this test's transaction, for the test only."""
+    with overrides_restored(_fastsuite_app):
+        if _fastsuite_app_sessionmaker is None:
+            override = session_override(_fastsuite_transaction)
+            _fastsuite_app.dependency_overrides[_fastsuite_session_dependency] = override
+        _fastsuite_lifespan.turns.lock = _fastsuite_transaction.request_lock
+        if not _fastsuite_transaction.commits_for_real:
+            log = request.config.stash[QUERY_LOG_KEY]
+            _fastsuite_lifespan.turns.fresh = FreshObjects(_fastsuite_session, log)
+        try:
+            yield _ServedApp(
+                _fastsuite_app,
+                _settings(request).describe("app"),
+                _fastsuite_lifespan.transport,
+                _fastsuite_transaction,
+                _fastsuite_client_options,
+            )
+        finally:
+            _fastsuite_lifespan.turns.lock = None
+            _fastsuite_lifespan.turns.fresh = None
+
+
+def _check_same_app(app: FastAPI, served: _ServedApp) -> None:
+    if app is not served.app:
+        shown = f"{app!r:.60}"
+        pytest.fail(APP_REPLACED.format(app=shown, where=served.configured_as), pytrace=False)
+
+
+@pytest.fixture
+def client(app: FastAPI, _fastsuite_served_app: _ServedApp) -> httpx.AsyncClient:
     """Function scope. An httpx.AsyncClient bound to the app, base URL http://test.
 
     The app's lifespan has run (once per process); its session dependency, and its own
@@ -325,34 +405,14 @@ def client(
     turns. The base URL and default headers come from fastsuite_base_url and
     fastsuite_client_headers; client_factory makes clients configured otherwise. Costs little
     more than db_session: the app and its lifespan are shared by the process.
+    May be wrapped (headers, a login), aliased or replaced; client_factory does not use it.
     """
-    with overrides_restored(app):
-        if _fastsuite_app_sessionmaker is None:
-            override = session_override(_fastsuite_transaction)
-            app.dependency_overrides[_fastsuite_session_dependency] = override
-        _fastsuite_lifespan.turns.lock = _fastsuite_transaction.request_lock
-        if not _fastsuite_transaction.commits_for_real:
-            log = request.config.stash[QUERY_LOG_KEY]
-            _fastsuite_lifespan.turns.fresh = FreshObjects(db_session, log)
-        http_client = httpx.AsyncClient(
-            transport=_fastsuite_lifespan.transport,
-            base_url=_fastsuite_client_options.base_url,
-            headers=list(_fastsuite_client_options.headers),
-        )
-        _fastsuite_transaction.close_later(http_client.aclose)
-        try:
-            yield http_client
-        finally:
-            _fastsuite_lifespan.turns.lock = None
-            _fastsuite_lifespan.turns.fresh = None
+    _check_same_app(app, _fastsuite_served_app)
+    return _fastsuite_served_app.client()
 
 
 @pytest.fixture
-def client_factory(
-    client: httpx.AsyncClient,
-    _fastsuite_transaction: IsolationScope,
-    _fastsuite_lifespan: _LiveApp,
-) -> Callable[..., httpx.AsyncClient]:
+def client_factory(app: FastAPI, _fastsuite_served_app: _ServedApp) -> ClientFactory:
     """Function scope. `client_factory(**options)` makes more clients like `client`.
 
     Each is bound to the same app and the same test transaction (a logged-in client per user,
@@ -361,22 +421,12 @@ def client_factory(
     the value given here), the others (cookies, follow_redirects, ...) go to httpx as they
     are. Costs nothing until called.
     """
-
-    def make(**options: Any) -> httpx.AsyncClient:
-        options.setdefault("base_url", client.base_url)
-        headers = httpx.Headers(client.headers)
-        headers.update(httpx.Headers(options.pop("headers", None)))
-        made = httpx.AsyncClient(
-            transport=_fastsuite_lifespan.transport, headers=headers, **options
-        )
-        _fastsuite_transaction.close_later(made.aclose)
-        return made
-
-    return make
+    _check_same_app(app, _fastsuite_served_app)
+    return _fastsuite_served_app.client
 
 
 @pytest.fixture
-def assert_num_queries(_fastsuite_transaction: IsolationScope) -> Callable[..., Any]:
+def assert_num_queries(_fastsuite_transaction: IsolationScope) -> AssertNumQueries:
     """Function scope. `with assert_num_queries(n):` fails unless the block runs n statements.
 
     The failure lists the statements with their parameters. BEGIN/SAVEPOINT/RELEASE/ROLLBACK
@@ -386,13 +436,13 @@ def assert_num_queries(_fastsuite_transaction: IsolationScope) -> Callable[..., 
 
 
 @pytest.fixture
-def assert_max_queries(_fastsuite_transaction: IsolationScope) -> Callable[..., Any]:
+def assert_max_queries(_fastsuite_transaction: IsolationScope) -> AssertMaxQueries:
     """Function scope. `with assert_max_queries(n):` fails if the block runs more than n."""
     return _queries.assert_max_queries
 
 
 @pytest.fixture
-def capture_on_commit_callbacks() -> Callable[..., Any]:
+def capture_on_commit_callbacks() -> CaptureOnCommitCallbacks:
     """Function scope. `async with capture_on_commit_callbacks() as tasks:` captures the
     background tasks the app schedules in the block; `await tasks.run()` runs them.
 

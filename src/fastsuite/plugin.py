@@ -11,32 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from fastsuite import _anyio, _drift, _provision, fixtures
+from fastsuite import _anyio, _drift, _loop_scopes, _provision, fixtures
 from fastsuite._client_options import client_options
 from fastsuite._config import (
     SETTING_SPECS,
-    Settings,
     add_options,
-    import_from_string,
+    check_choices,
     resolve_settings,
     settings_key,
 )
-from fastsuite._isolation import app_sessionmaker
 from fastsuite._markers import MARKERS, skip_postgresql_only
 from fastsuite._provision import describe_url
 from fastsuite._queries import QUERY_LOG_KEY
-from fastsuite._schema import is_metadata_source
-
-# The engine, the app and its lifespan live for the whole test session, so tests and fixtures
-# must run in the session's event loop, or asyncpg/aiosqlite objects end up "attached to a
-# different loop". A project that sets these ini keys itself keeps its values.
-_LOOP_SCOPE_DEFAULTS = {
-    "asyncio_default_fixture_loop_scope": "session",
-    "asyncio_default_test_loop_scope": "session",
-}
+from fastsuite._targets import NOT_CONFIGURED, resolve_targets, targets_key
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,50 +34,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    settings = resolve_settings(config)
-    config.stash[settings_key] = settings
-    _default_loop_scopes(config)
-    if settings.configured:
-        # `module:attr` paths are relative to the project's root, as for `uvicorn module:app`.
-        if str(config.rootpath) not in sys.path:
-            sys.path.insert(0, str(config.rootpath))
-        _check_imports(settings)
-        client_options(settings)
-        _provision.prepare_run(config)
     config.pluginmanager.register(fixtures, "fastsuite.fixtures")
     for line in MARKERS:
         config.addinivalue_line("markers", line)
-
-
-def _default_loop_scopes(config: pytest.Config) -> None:
-    # pytest keeps no public way to tell "unset" from "set to the default", nor to give an
-    # ini key of another plugin a new default: its ini tables do both (pytest 9 made the
-    # table of the ini file's values private: `_inicfg`, `inicfg` before).
-    ini_file_values = getattr(config, "_inicfg", None)
-    if ini_file_values is None:
-        ini_file_values = getattr(config, "inicfg", {})
-    overridden = {entry.split("=", 1)[0] for entry in config.getoption("override_ini") or ()}
-    for name, scope in _LOOP_SCOPE_DEFAULTS.items():
-        if name not in ini_file_values and name not in overridden:
-            config._inicache[name] = scope
-
-
-def _check_imports(settings: Settings) -> None:
-    """Stop the run at start, with a UsageError, when an import path is wrong."""
-    import_from_string(
-        settings,
-        "app",
-        "a FastAPI app or a factory returning one",
-        lambda obj: isinstance(obj, FastAPI) or callable(obj),
-    )
-    import_from_string(
-        settings, "metadata", "a SQLAlchemy MetaData or declarative base", is_metadata_source
-    )
-    import_from_string(
-        settings, "session_dependency", "the app's session dependency (a callable)", callable
-    )
-    if settings["sessionmaker"] is not None:
-        app_sessionmaker(settings)
+    settings = resolve_settings(config)
+    if not settings.configured:
+        return  # installed, not used by this project: leave its run alone
+    # Before pytest-asyncio's own pytest_configure reads them.
+    _loop_scopes.default_to_session_loop(config)
+    if config.option.help:
+        return  # `pytest --help` works whatever the settings, and imports nothing of the project
+    check_choices(settings)
+    config.stash[settings_key] = settings
+    # `module:attr` paths are relative to the project's root, as for `uvicorn module:app`.
+    if str(config.rootpath) not in sys.path:
+        sys.path.insert(0, str(config.rootpath))
+    config.stash[targets_key] = resolve_targets(settings)
+    client_options(settings)
+    _provision.prepare_run(config)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -120,14 +83,36 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.Item]) -> None:
-    settings = session.config.stash[settings_key]
-    if settings.configured:
-        skip_postgresql_only(items, make_url(settings["db_url"] or "").get_backend_name())
+    settings = session.config.stash.get(settings_key, None)
+    if settings is None:
+        # An xdist worker's UsageError would crash it: there, the fixtures fail instead.
+        if not hasattr(session.config, "workerinput"):
+            _refuse_fixtures_unconfigured(items)
+        return
+    skip_postgresql_only(items, make_url(settings["db_url"] or "").get_backend_name())
     # A test marked fastsuite_db gets its database scope even if it asks only for db_engine.
     for item in items:
         fixturenames: list[str] = getattr(item, "fixturenames", [])
         if item.get_closest_marker("fastsuite_db") and "_fastsuite_transaction" not in fixturenames:
             fixturenames.append("_fastsuite_transaction")
+
+
+def _refuse_fixtures_unconfigured(items: list[pytest.Item]) -> None:
+    """Stop the run at start if a test uses fastsuite's fixtures (or marker) unconfigured.
+
+    Every fixture of fastsuite that needs its settings depends on internal `_fastsuite_*` ones,
+    so a project's own fixture of the same name does not count.
+    """
+    for item in items:
+        fixturenames: list[str] = getattr(item, "fixturenames", [])
+        what = None
+        if any(name.startswith("_fastsuite_") for name in fixturenames):
+            public = [name for name in fixturenames if name in fixtures.__all__]
+            what = f"fastsuite's {public[0]} fixture" if public else "fastsuite's fixtures"
+        elif item.get_closest_marker("fastsuite_db"):
+            what = "the fastsuite_db marker"
+        if what is not None:
+            raise pytest.UsageError(NOT_CONFIGURED.format(test=item.nodeid, what=what))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -142,7 +127,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             value = describe_url(value)
         if value is not None:
             lines.append(f"  {spec.name}: {value} ({setting.source})")
-    return ["fastsuite:", *lines]
+    return ["fastsuite:", *lines, *_loop_scopes.header_lines(config)]
 
 
 @pytest.hookimpl(tryfirst=True)
