@@ -34,7 +34,10 @@ def __getattr__(name: str) -> typing.Any:
     # AsyncFactory imports factory_boy, which imports Faker: only when a project uses it, not
     # whenever pytest loads the plugin.
     if name == "AsyncFactory":
-        from fastsuite._factories import AsyncFactory
+        try:
+            from fastsuite._factories import AsyncFactory
+        except AttributeError as error:  # `from fastsuite import` would hide it behind its own
+            raise ImportError(f"fastsuite.AsyncFactory cannot be imported: {error}") from error
 
         globals()["AsyncFactory"] = AsyncFactory
         return AsyncFactory
