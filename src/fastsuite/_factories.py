@@ -56,8 +56,6 @@ class AsyncFactory(SQLAlchemyModelFactory, Generic[T]):
 
     class Meta:
         abstract = True
-        # Set, though unused: factory_boy 3.3.0 reads it when checking the factory below.
-        sqlalchemy_session = None
         sqlalchemy_session_factory = _sync_session_of_current_test
         sqlalchemy_session_persistence = "flush"
 
