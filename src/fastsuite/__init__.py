@@ -39,6 +39,7 @@ def __getattr__(name: str) -> typing.Any:
         except AttributeError as error:  # `from fastsuite import` would hide it behind its own
             raise ImportError(f"fastsuite.AsyncFactory cannot be imported: {error}") from error
 
-        globals()["AsyncFactory"] = AsyncFactory
+        # Not kept in this module's globals: a pytest run inside another (pytester) may drop
+        # factory_boy from sys.modules afterwards, and the next run must import it afresh.
         return AsyncFactory
     raise AttributeError(f"module 'fastsuite' has no attribute {name!r}")

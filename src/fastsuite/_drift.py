@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, inspect
+from sqlalchemy import Identity, MetaData, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -209,8 +209,28 @@ def _differences(connection: Connection, metadata: MetaData) -> tuple[list[str],
     context = MigrationContext.configure(connection, opts={"compare_type": _compare_type})
     script = produce_migrations(context, metadata)
     assert script.upgrade_ops is not None
+    if connection.dialect.name == "sqlite":
+        _drop_identity_changes(script.upgrade_ops)
     diffs = script.upgrade_ops.as_diffs()
     return [_describe(diff) for diff in diffs], render_python_code(script.upgrade_ops)
+
+
+def _drop_identity_changes(upgrade_ops: Any) -> None:
+    """SQLite has no identity columns: a model's Identity() can never be found there, yet
+    Alembic before 1.18 reports it as a changed default. Not a difference."""
+    from alembic.operations.ops import AlterColumnOp
+
+    for table_ops in list(upgrade_ops.ops):
+        column_ops = getattr(table_ops, "ops", None)
+        if column_ops is None:
+            continue
+        for op in list(column_ops):
+            if isinstance(op, AlterColumnOp) and isinstance(op.modify_server_default, Identity):
+                op.modify_server_default = False
+                if not op.has_changes():
+                    column_ops.remove(op)
+        if not column_ops:
+            upgrade_ops.ops.remove(table_ops)
 
 
 def _compare_type(
