@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fastsuite._freshness import FreshObjects
 from fastsuite._isolation import IsolationScope
+from fastsuite._sessions import AppSessions
 
 APP_FACTORY_FAILED = (
     "fastsuite: {where} is a factory, and calling it failed: {error!r}. "
@@ -73,14 +74,17 @@ class TakingTurns:
                 await self.app(scope, receive, send)
 
 
-def session_override(scope: IsolationScope) -> Callable[[], AsyncIterator[AsyncSession]]:
-    """What serves the app's session dependency when the app's session factory is unknown.
+def session_override(
+    scope: IsolationScope, app_sessions: AppSessions
+) -> Callable[[], AsyncIterator[AsyncSession]]:
+    """What serves the app's session dependency (a session of the app's class and options in
+    the test's transaction) when the app's session factory is unknown.
 
     With `fastsuite_sessionmaker` set no override is needed: the app's own dependency opens
     its session from the factory, redirected into the test's transaction, so whatever the
     dependency does around the session (a commit at the end of the request) is tested too.
     """
-    sessions = scope.sessionmaker()
+    sessions = scope.sessionmaker(app_sessions)
 
     async def serve_test_session() -> AsyncIterator[AsyncSession]:
         async with sessions() as session:

@@ -66,6 +66,14 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         example="myapp.db:SessionLocal",
     ),
     SettingSpec(
+        "session_class",
+        "module:attr of the app's AsyncSession subclass, or of an async_sessionmaker whose class "
+        "and options fastsuite's sessions copy; default: learned from fastsuite_sessionmaker or "
+        "from the session dependency's annotations",
+        option="--fastsuite-session-class",
+        env="FASTSUITE_SESSION_CLASS",
+    ),
+    SettingSpec(
         "db_url",
         "database URL; default: in-memory SQLite",
         default=DEFAULT_DB_URL,
@@ -87,6 +95,14 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         option="--fastsuite-sqlite-driver",
         env="FASTSUITE_SQLITE_DRIVER",
         choices=SQLITE_DRIVERS,
+    ),
+    SettingSpec(
+        "sqlite_lenient",
+        "strict SQLite checks to turn off, comma-separated, or all: string_length, bound_types, "
+        "integer_range, unordered, aborted_transaction, unicode_case, division_by_zero, "
+        "timezone, sequence_ids, group_by (default: every check on)",
+        option="--fastsuite-sqlite-lenient",
+        env="FASTSUITE_SQLITE_LENIENT",
     ),
     SettingSpec(
         "alembic_config",
@@ -128,6 +144,13 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         env="FASTSUITE_ALLOW_NON_TEST_DB",
         choices=FLAG_VALUES,
         flag=True,
+    ),
+    SettingSpec(
+        "bytecode_cache",
+        "directory (relative to the rootdir) for bytecode and rewritten asserts, written even "
+        "where Python may not write bytecode (PYTHONDONTWRITEBYTECODE); default: off",
+        option="--fastsuite-bytecode-cache",
+        env="FASTSUITE_BYTECODE_CACHE",
     ),
 )
 

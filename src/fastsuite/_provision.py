@@ -25,12 +25,13 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from fastsuite import _sqlite_loop
+from fastsuite import _sqlite_loop, _strict_sqlite
 from fastsuite._config import Settings, settings_key
 from fastsuite._migrations import AlembicSetup, load_alembic_setup
 from fastsuite._preflight import check_database_url
 from fastsuite._schema import SchemaSource
 from fastsuite._sqlite_keys import compile_integer_keys_as_rowid
+from fastsuite._strict_sqlite_schema import install_schema_checks
 from fastsuite._targets import targets_key
 
 RUN_NOT_STARTED = (
@@ -134,6 +135,7 @@ def prepare_run(config: pytest.Config) -> None:
     """Check the database settings (no database touched) and choose the backend's provisioner."""
     settings = config.stash[settings_key]
     url = check_database_url(settings)
+    _strict_sqlite.enabled_checks(settings)  # a misspelt check stops any run, not only SQLite's
     alembic = None
     if settings["schema"] == "migrations" or settings.flag("drift_checks"):
         # For the drift checks alone, the migrations folder is checked when they run: a run
@@ -205,6 +207,7 @@ class DefaultProvisioner:
         self.url = url
         self.sqlite_driver = settings["sqlite_driver"] or "loop"
         self.schema = schema
+        self.strict_checks = _strict_sqlite.enabled_checks(settings)
 
     def start_run(self, *, workers: bool) -> dict[str, str]:
         return {}
@@ -216,8 +219,12 @@ class DefaultProvisioner:
         self, shared: Mapping[str, str], worker: str
     ) -> ProcessDatabase:
         engine = create_test_engine(self.url, sqlite_driver=self.sqlite_driver)
+        strict = self.strict_checks if engine.dialect.name == "sqlite" else frozenset()
+        metadata = self.schema.metadata
+        _strict_sqlite.make_strict(engine, strict, _strict_sqlite.columns_by_type(metadata))
         try:
             await self.schema.build(engine)
+            await install_schema_checks(engine, metadata, strict)
         except BaseException:
             await engine.dispose()
             raise
@@ -280,6 +287,9 @@ def _make_sqlite_transactional(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA case_sensitive_like = ON")
         cursor.close()
+
+    if isinstance(engine.sync_engine.dialect, _sqlite_loop.SQLiteLoopDialect):
+        return  # the harness's own driver sends BEGIN itself (do_begin)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from fastsuite._config import Settings, import_from_string
 from fastsuite._schema import is_metadata_source, metadata_of
+from fastsuite._sessions import AppSessions, app_session_dependency, learn_app_sessions
 
 NOT_CONFIGURED = (
     "fastsuite: {test} uses {what}, but fastsuite is not configured: "
@@ -29,9 +30,13 @@ class Targets:
     # The app, or a factory returning one (called once per test process, by the fixtures).
     app: FastAPI | Callable[[], Any]
     metadata: MetaData
-    session_dependency: Callable[..., Any]
+    # None when only fastsuite_sessionmaker is set: the app's dependency is then left alone.
+    session_dependency: Callable[..., Any] | None
     # The app's own session factory, when fastsuite_sessionmaker is set.
     sessionmaker: async_sessionmaker[Any] | None
+    # The class and options of the app's sessions; None when only the routes of an app that a
+    # factory builds can tell (the fixtures read them once the app is built).
+    sessions: AppSessions | None
 
 
 targets_key = pytest.StashKey[Targets]()
@@ -53,10 +58,11 @@ def resolve_targets(settings: Settings) -> Targets:
     metadata = import_from_string(
         settings, "metadata", "a SQLAlchemy MetaData or declarative base", is_metadata_source
     )
-    dependency = import_from_string(
-        settings, "session_dependency", "the app's session dependency (a callable)", callable
-    )
-    return Targets(app, metadata_of(metadata), dependency, _app_sessionmaker(settings))
+    dependency = app_session_dependency(settings)
+    maker = _app_sessionmaker(settings)
+    built = app if isinstance(app, FastAPI) else None  # a factory is called later, by a fixture
+    sessions = learn_app_sessions(settings, maker, dependency, built)
+    return Targets(app, metadata_of(metadata), dependency, maker, sessions)
 
 
 def _app_sessionmaker(settings: Settings) -> async_sessionmaker[Any] | None:

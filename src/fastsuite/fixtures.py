@@ -41,6 +41,7 @@ from fastsuite._protocols import (
     ClientFactory,
 )
 from fastsuite._queries import QUERY_LOG_KEY, QueryLog
+from fastsuite._sessions import AppSessions, learn_app_sessions
 from fastsuite._targets import NOT_CONFIGURED, Targets, targets_key
 
 __all__ = [
@@ -152,17 +153,40 @@ def _fastsuite_client_options(request: pytest.FixtureRequest) -> ClientOptions:
 
 
 @pytest.fixture(scope="session")
-def _fastsuite_session_dependency(_fastsuite_targets: Targets) -> Callable[..., Any]:
+def _fastsuite_session_dependency(_fastsuite_targets: Targets) -> Callable[..., Any] | None:
     return _fastsuite_targets.session_dependency
 
 
+@pytest.fixture(scope="session")
+def _fastsuite_app_sessions(
+    request: pytest.FixtureRequest, _fastsuite_targets: Targets
+) -> AppSessions:
+    if _fastsuite_targets.sessions is not None:
+        return _fastsuite_targets.sessions
+    # Only the app's routes can tell, and a factory builds the app: read them once it is built.
+    try:
+        learned = learn_app_sessions(
+            _settings(request),
+            _fastsuite_targets.sessionmaker,
+            _fastsuite_targets.session_dependency,
+            request.getfixturevalue("_fastsuite_app"),
+        )
+    except pytest.UsageError as error:
+        # A configuration error: stop the run in one line, as pytest_configure would have.
+        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
+    assert learned is not None  # the app is built: its routes tell
+    return learned
+
+
 def _open_session(
-    scope: IsolationScope, app_sessionmaker: async_sessionmaker[Any] | None
+    scope: IsolationScope,
+    app_sessionmaker: async_sessionmaker[Any] | None,
+    app_sessions: AppSessions,
 ) -> tuple[AsyncSession, Callable[[], Awaitable[None]]]:
-    """A session in `scope` for the test and its factories, the app's factory sent there too;
-    and what undoes it all."""
+    """A session of the app's class in `scope` for the test and its factories, the app's
+    factory sent there too; and what undoes it all."""
     restore = redirect_sessionmaker(app_sessionmaker, scope) if app_sessionmaker else None
-    session = scope.sessionmaker()()
+    session = scope.sessionmaker(app_sessions)()
     _current.push_session(session)
 
     async def close() -> None:
@@ -209,12 +233,15 @@ async def _fastsuite_lifespan(
 
 
 async def _seed_session(
-    fixture: str, engine: AsyncEngine, app_sessionmaker: async_sessionmaker[Any] | None
+    fixture: str,
+    engine: AsyncEngine,
+    app_sessionmaker: async_sessionmaker[Any] | None,
+    app_sessions: AppSessions,
 ) -> AsyncIterator[AsyncSession]:
     enclosing = _seed_scopes[-1][1] if _seed_scopes else None
     async with isolated_scope(engine, enclosing) as scope:
         _seed_scopes.append((fixture, scope))
-        session, close = _open_session(scope, app_sessionmaker)
+        session, close = _open_session(scope, app_sessionmaker, app_sessions)
         try:
             yield session
         finally:
@@ -227,8 +254,9 @@ async def module_db_session(
     _fastsuite_engine: AsyncEngine,
     _fastsuite_database: TestDatabase,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
+    _fastsuite_app_sessions: AppSessions,
 ) -> AsyncIterator[AsyncSession]:
-    """Module scope. An AsyncSession for seed data shared by every test of the module.
+    """Module scope. A session (the app's class and options) for seed data shared by the module.
 
     Write module-scoped fixtures on it (factories persist through it while they run); each
     test then runs in a SAVEPOINT inside the module's transaction, sees the seed data, and is
@@ -236,7 +264,7 @@ async def module_db_session(
     transaction per module instead of re-creating the data for each test.
     """
     async for session in _seed_session(
-        "module_db_session", _fastsuite_engine, _fastsuite_app_sessionmaker
+        "module_db_session", _fastsuite_engine, _fastsuite_app_sessionmaker, _fastsuite_app_sessions
     ):
         yield session
 
@@ -246,10 +274,11 @@ async def class_db_session(
     _fastsuite_engine: AsyncEngine,
     _fastsuite_database: TestDatabase,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
+    _fastsuite_app_sessions: AppSessions,
 ) -> AsyncIterator[AsyncSession]:
     """Class scope. Like module_db_session, for the tests of one class (nested in the module's)."""
     async for session in _seed_session(
-        "class_db_session", _fastsuite_engine, _fastsuite_app_sessionmaker
+        "class_db_session", _fastsuite_engine, _fastsuite_app_sessionmaker, _fastsuite_app_sessions
     ):
         yield session
 
@@ -297,16 +326,20 @@ async def _fastsuite_transaction(
 def _fastsuite_session(
     _fastsuite_transaction: IsolationScope,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
+    _fastsuite_app_sessions: AppSessions,
 ) -> AsyncSession:
-    """The test's session; the app's session factory and the factories sent to its scope."""
-    session, close = _open_session(_fastsuite_transaction, _fastsuite_app_sessionmaker)
+    """The test's session, of the app's class and options; the app's session factory and the
+    factories sent to its scope."""
+    session, close = _open_session(
+        _fastsuite_transaction, _fastsuite_app_sessionmaker, _fastsuite_app_sessions
+    )
     _fastsuite_transaction.close_later(close)
     return session
 
 
 @pytest.fixture
 def db_session(_fastsuite_session: AsyncSession) -> AsyncSession:
-    """Function scope. An AsyncSession inside this test's transaction.
+    """Function scope. A session of the app's class and options inside this test's transaction.
 
     The app's requests in the same test use the same transaction, so each sees the other's
     writes; `commit()` releases a SAVEPOINT, and everything is rolled back after the test.
@@ -364,13 +397,15 @@ def _fastsuite_served_app(
     _fastsuite_transaction: IsolationScope,
     _fastsuite_lifespan: _LiveApp,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
-    _fastsuite_session_dependency: Callable[..., Any],
+    _fastsuite_session_dependency: Callable[..., Any] | None,
+    _fastsuite_app_sessions: AppSessions,
     _fastsuite_client_options: ClientOptions,
 ) -> Iterator[_ServedApp]:
     """The app's session dependency served from this test's transaction, for the test only."""
     with overrides_restored(_fastsuite_app):
         if _fastsuite_app_sessionmaker is None:
-            override = session_override(_fastsuite_transaction)
+            assert _fastsuite_session_dependency is not None  # one of the two is set
+            override = session_override(_fastsuite_transaction, _fastsuite_app_sessions)
             _fastsuite_app.dependency_overrides[_fastsuite_session_dependency] = override
         _fastsuite_lifespan.turns.lock = _fastsuite_transaction.request_lock
         if not _fastsuite_transaction.commits_for_real:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import make_url
 
-from fastsuite import _anyio, _drift, _loop_scopes, _provision, fixtures
+from fastsuite import _anyio, _drift, _loop_scopes, _provision, _startup, fixtures
 from fastsuite._client_options import client_options
 from fastsuite._config import (
     SETTING_SPECS,
@@ -27,9 +27,23 @@ from fastsuite._provision import describe_url
 from fastsuite._queries import QUERY_LOG_KEY
 from fastsuite._targets import NOT_CONFIGURED, resolve_targets, targets_key
 
+SESSIONS_FROM_ROUTES = (
+    "the class the app's routes receive from the session dependency, read when the app "
+    "factory has built the app"
+)
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    # The earliest hook: the collector stays off until collection ends (fastsuite._startup).
+    _startup.begin()
     add_options(parser)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    # Before the first conftest is imported, so its rewritten asserts are cached too.
+    if (directory := _startup.bytecode_cache_dir(early_config)) is not None:
+        _startup.use_bytecode_cache(early_config, directory)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -39,6 +53,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
     settings = resolve_settings(config)
     if not settings.configured:
+        _startup.cancel()
         return  # installed, not used by this project: leave its run alone
     # Before pytest-asyncio's own pytest_configure reads them.
     _loop_scopes.default_to_session_loop(config)
@@ -62,7 +77,20 @@ def pytest_fixture_setup(
     return (yield from _anyio.setup_outside_anyio(fixturedef, request))
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    # After collection (which an xdist controller skips), before the first test.
+    _startup.finish()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _startup.finish()
+    _startup.restore_bytecode_settings(config)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
+    # Configuration is over: what it built lives as long as the process.
+    _startup.freeze()
     # Once per run, before xdist starts its workers (its own hook runs last): e.g. build the
     # PostgreSQL template database that each worker copies.
     _provision.start_run(session.config)
@@ -127,6 +155,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             value = describe_url(value)
         if value is not None:
             lines.append(f"  {spec.name}: {value} ({setting.source})")
+    targets = config.stash.get(targets_key, None)
+    if targets is not None:
+        sessions = targets.sessions.describe() if targets.sessions else SESSIONS_FROM_ROUTES
+        lines.append(f"  session: {sessions}")
     return ["fastsuite:", *lines, *_loop_scopes.header_lines(config)]
 
 
