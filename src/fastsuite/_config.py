@@ -98,6 +98,14 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         choices=FLAG_VALUES,
         flag=True,
     ),
+    SettingSpec(
+        "allow_db_urls",
+        "databases besides the run's test databases that SQLAlchemy may connect to during the "
+        "run (URLs separated by spaces or commas; `*` globs the database name); every other "
+        "connection is refused",
+        option="--fastsuite-allow-db-urls",
+        env="FASTSUITE_ALLOW_DB_URLS",
+    ),
 )
 
 

@@ -25,10 +25,10 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from fastsuite import _sqlite_loop
+from fastsuite import _blocker, _sqlite_loop
 from fastsuite._config import Settings, import_from_string, settings_key
 from fastsuite._migrations import AlembicSetup, load_alembic_setup
-from fastsuite._preflight import check_database_url
+from fastsuite._preflight import check_database_url, is_in_memory_sqlite
 from fastsuite._schema import SchemaSource, is_metadata_source, metadata_of
 
 RUN_NOT_STARTED = (
@@ -117,7 +117,9 @@ def create_test_engine(url: str | URL, *, sqlite_driver: str = "loop") -> AsyncE
     """Build the engine for the test database at `url` (in-memory SQLite for `sqlite://`)."""
     parsed = make_url(url)
     creator = _creators.get(_load_backend(parsed), _generic_engine)
-    return creator(parsed, sqlite_driver)
+    engine = creator(parsed, sqlite_driver)
+    _blocker.own_engine(engine)
+    return engine
 
 
 def describe_url(url: str | URL) -> str:
@@ -205,6 +207,9 @@ class DefaultProvisioner:
 
     def __init__(self, url: URL, settings: Settings, schema: SchemaSource) -> None:
         self.url = url
+        if not is_in_memory_sqlite(url):
+            # A migrations env.py may build an engine of its own on the test database's URL.
+            _blocker.own_url(url)
         self.sqlite_driver = settings["sqlite_driver"] or "loop"
         self.schema = schema
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fastsuite import _background, _factories, _provision, _queries, _savepoints
+from fastsuite._blocker import no_access_engine
 from fastsuite._client import (
     OVERRIDE_LEAK,
     TakingTurns,
@@ -119,9 +121,27 @@ def _fastsuite_app(request: pytest.FixtureRequest) -> FastAPI:
     return build_app(target, settings.describe("app"))
 
 
-@pytest.fixture(scope="session")
-def _fastsuite_app_sessionmaker(request: pytest.FixtureRequest) -> async_sessionmaker[Any] | None:
-    return app_sessionmaker(_settings(request))
+@pytest.fixture(scope="session", autouse=True)
+def _fastsuite_app_sessionmaker(
+    request: pytest.FixtureRequest,
+) -> Iterator[async_sessionmaker[Any] | None]:
+    # Autouse, so that from the first test on the app's session factory opens sessions only
+    # inside a scope a test asked for (db_session, client, the seed fixtures, the marker);
+    # elsewhere its sessions fail with a message naming them.
+    if not _settings(request).configured:
+        yield None
+        return
+    maker = app_sessionmaker(_settings(request))
+    if maker is None:
+        yield None
+        return
+    no_access = no_access_engine()
+    restore = redirect_sessionmaker(maker, committing_scope(no_access))
+    try:
+        yield maker
+    finally:
+        restore()
+        no_access.sync_engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -167,22 +187,34 @@ async def _fastsuite_lifespan(
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
 ) -> AsyncIterator[_LiveApp]:
     """Run the app's lifespan once per process; serve the app, with its state, to clients."""
-    restore = None
-    if _fastsuite_app_sessionmaker is not None:
-        # What the lifespan does with the database goes to the test database.
+
+    @contextmanager
+    def lifespan_commits() -> Iterator[None]:
+        # While the lifespan starts and stops (only then), what it does through the app's
+        # session factory is committed to the test database: reference data made at startup.
+        if _fastsuite_app_sessionmaker is None:
+            yield
+            return
         restore = redirect_sessionmaker(_fastsuite_app_sessionmaker, committing_scope(db_engine))
-    try:
-        async with LifespanManager(_fastsuite_app) as manager:
-            if not _seed_scopes:
-                # Rows the lifespan committed (reference data made at startup) are the app's,
-                # not the first client test's: the leak guard and the restore keep them.
-                # (Inside a seed scope the connection is in its transaction; nothing to take.)
-                await _fastsuite_database.record_at_rest()
-            turns = TakingTurns(manager.app)
-            yield _LiveApp(httpx.ASGITransport(app=turns), turns)
-    finally:
-        if restore is not None:
+        try:
+            yield
+        finally:
             restore()
+
+    manager = LifespanManager(_fastsuite_app)
+    with lifespan_commits():
+        await manager.__aenter__()
+    try:
+        if not _seed_scopes:
+            # Rows the lifespan committed (reference data made at startup) are the app's,
+            # not the first client test's: the leak guard and the restore keep them.
+            # (Inside a seed scope the connection is in its transaction; nothing to take.)
+            await _fastsuite_database.record_at_rest()
+        turns = TakingTurns(manager.app)
+        yield _LiveApp(httpx.ASGITransport(app=turns), turns)
+    finally:
+        with lifespan_commits():
+            await manager.__aexit__(None, None, None)
 
 
 async def _seed_session(

@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from fastsuite import _drift, _provision, fixtures
+from fastsuite import _blocker, _drift, _provision, fixtures
 from fastsuite._config import (
     SETTING_SPECS,
     Settings,
@@ -36,6 +36,7 @@ _LOOP_SCOPE_DEFAULTS = {
     "asyncio_default_fixture_loop_scope": "session",
     "asyncio_default_test_loop_scope": "session",
 }
+_blocker_key = pytest.StashKey[_blocker.ConnectionBlocker]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -48,6 +49,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[settings_key] = settings
     _default_loop_scopes(config)
     if settings.configured:
+        # First, so that nothing the app does when imported reaches a database.
+        config.stash[_blocker_key] = _blocker.start(
+            settings["allow_db_urls"], settings.describe("allow_db_urls")
+        )
         # `module:attr` paths are relative to the project's root, as for `uvicorn module:app`.
         if str(config.rootpath) not in sys.path:
             sys.path.insert(0, str(config.rootpath))
@@ -56,6 +61,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(fixtures, "fastsuite.fixtures")
     for line in MARKERS:
         config.addinivalue_line("markers", line)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    blocker = config.stash.get(_blocker_key, None)
+    if blocker is not None:
+        _blocker.stop(blocker)
 
 
 def _default_loop_scopes(config: pytest.Config) -> None:
@@ -108,11 +119,12 @@ def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.It
     settings = session.config.stash[settings_key]
     if settings.configured:
         skip_postgresql_only(items, make_url(settings["db_url"] or "").get_backend_name())
-    # A test marked fastsuite_db gets its database scope even if it asks only for db_engine.
+    # A test marked fastsuite_db gets the database (its scope, the app's session factory and
+    # the factories sent there) even if it asks for no fixture, or only for db_engine.
     for item in items:
         fixturenames: list[str] = getattr(item, "fixturenames", [])
-        if item.get_closest_marker("fastsuite_db") and "_fastsuite_transaction" not in fixturenames:
-            fixturenames.append("_fastsuite_transaction")
+        if item.get_closest_marker("fastsuite_db") and "db_session" not in fixturenames:
+            fixturenames.append("db_session")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
