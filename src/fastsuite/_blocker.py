@@ -48,6 +48,7 @@ BAD_ALLOWED_URL = (
     "spaces or commas, e.g. sqlite:///var/reports_test.db postgresql://localhost/analytics_*."
 )
 
+
 class ConnectionRefused(pytest.fail.Exception):  # type: ignore[misc, name-defined]
     """The blocker refused a connection. A pytest failure, so that it fails the test with its
     message alone, and so that no `except Exception` in the code under test swallows it."""
@@ -70,12 +71,14 @@ class ConnectionBlocker:
     """One run's blocker: what it lets through besides the harness's own engines."""
 
     allowed: tuple[URL, ...] = ()
+    # An unconfigured run blocks nothing, also when it runs inside a configured one (pytester).
+    enabled: bool = True
     # A test database on a SQLite file: relative paths resolve from here.
     root: str = field(default_factory=os.getcwd)
 
     def check(self, dialect: Dialect, cargs: Sequence[Any], cparams: Mapping[str, Any]) -> None:
         __tracebackhide__ = True
-        if dialect in _own_dialects:
+        if not self.enabled or dialect in _own_dialects:
             return
         if dialect in _no_access_dialects:
             raise ConnectionRefused(ACCESS_NOT_ASKED.format(test=_current_test()), "")
@@ -96,19 +99,23 @@ def _on_connect(dialect: Dialect, _record: Any, cargs: Sequence[Any], cparams: A
         _blockers[-1].check(dialect, cargs, cparams)
 
 
-def start(allowed: str | None, where: str) -> ConnectionBlocker:
-    """Refuse foreign connections from now on (pytest_configure); `stop` undoes it."""
-    blocker = ConnectionBlocker(parse_allowed(allowed, where))
-    if not _blockers:
-        event.listen(Engine, "do_connect", _on_connect)
+def start(*, enabled: bool, allowed: str | None, where: str) -> ConnectionBlocker:
+    """Refuse foreign connections from now on (pytest_configure) if `enabled`; `stop` undoes it.
+
+    The event listener is added only while an enabled blocker is running: a run that does not
+    configure fastsuite leaves SQLAlchemy as it found it.
+    """
+    blocker = ConnectionBlocker(parse_allowed(allowed, where) if enabled else (), enabled=enabled)
     _blockers.append(blocker)
+    if enabled and not event.contains(Engine, "do_connect", _on_connect):
+        event.listen(Engine, "do_connect", _on_connect)
     return blocker
 
 
 def stop(blocker: ConnectionBlocker) -> None:
     if blocker in _blockers:
         _blockers.remove(blocker)
-    if not _blockers and event.contains(Engine, "do_connect", _on_connect):
+    if not any(b.enabled for b in _blockers) and event.contains(Engine, "do_connect", _on_connect):
         event.remove(Engine, "do_connect", _on_connect)
 
 

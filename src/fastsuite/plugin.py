@@ -47,12 +47,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     settings = resolve_settings(config)
     config.stash[settings_key] = settings
+    # First, so that nothing the app does when imported reaches a database.
+    config.stash[_blocker_key] = _blocker.start(
+        enabled=settings.configured,
+        allowed=settings["allow_db_urls"],
+        where=settings.describe("allow_db_urls"),
+    )
     _default_loop_scopes(config)
     if settings.configured:
-        # First, so that nothing the app does when imported reaches a database.
-        config.stash[_blocker_key] = _blocker.start(
-            settings["allow_db_urls"], settings.describe("allow_db_urls")
-        )
         # `module:attr` paths are relative to the project's root, as for `uvicorn module:app`.
         if str(config.rootpath) not in sys.path:
             sys.path.insert(0, str(config.rootpath))
