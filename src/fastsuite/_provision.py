@@ -35,9 +35,23 @@ RUN_NOT_STARTED = (
     "fastsuite: this process has no test database, because the run's provisioning did not run "
     "(pytest_sessionstart). Was the fastsuite plugin disabled in the xdist controller?"
 )
+SECOND_TRANSACTION = (
+    "fastsuite: a transaction was begun on db_engine while this test's transaction is open, "
+    "and on SQLite every session of a test shares one connection: work through db_session "
+    "(`await db_session.execute(...)`, `await db_session.connection()`) instead of "
+    "db_engine.begin() or db_engine.connect(), or mark the test "
+    "@pytest.mark.fastsuite_db(transaction=True) for real commits."
+)
 _WORKER_INPUT_KEY = "fastsuite_run"
 # Backends whose provisioning lives in a module of its own, imported only when used.
 _BACKEND_MODULES = {"postgresql": "fastsuite._provision_postgresql"}
+
+
+class SecondTransaction(pytest.fail.Exception):  # type: ignore[misc, name-defined]
+    """Fails the test with SECOND_TRANSACTION alone, as pytest.fail(pytrace=False) does."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, pytrace=False)
 
 
 @dataclass(frozen=True)
@@ -289,4 +303,8 @@ def _make_sqlite_transactional(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if getattr(connection.connection.driver_connection, "in_transaction", False):
+            # The process's one connection is in a test's transaction (db_session's, say), and
+            # db_engine.begin() or .connect() tried to start a second one on it.
+            raise SecondTransaction(SECOND_TRANSACTION)
         connection.exec_driver_sql("BEGIN")

@@ -298,6 +298,19 @@ async def _fastsuite_transaction(
         raise close_error
 
 
+@pytest_asyncio.fixture(loop_scope="session")
+async def _fastsuite_engine_guard(_fastsuite_database: TestDatabase) -> AsyncIterator[None]:
+    # For a test that takes db_engine without a transaction of the harness's: whatever it
+    # committed through the engine (or a connection taken from it) fails it, and is undone.
+    yield
+    if _seed_scopes:  # the connection is in the seed's transaction: that rolls it all back
+        return
+    leaked = await _fastsuite_database.leaked_rows()
+    if leaked:
+        await _fastsuite_database.restore()
+        pytest.fail(LEAKED_ROWS.format(tables=describe_leak(leaked)), pytrace=False)
+
+
 @pytest.fixture
 def db_session(
     _fastsuite_transaction: IsolationScope,

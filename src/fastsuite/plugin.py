@@ -127,6 +127,9 @@ def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.It
         fixturenames: list[str] = getattr(item, "fixturenames", [])
         if item.get_closest_marker("fastsuite_db") and "db_session" not in fixturenames:
             fixturenames.append("db_session")
+        elif "db_engine" in fixturenames and "_fastsuite_transaction" not in fixturenames:
+            # What a test commits through db_engine itself is checked after it (leak guard).
+            fixturenames.append("_fastsuite_engine_guard")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
