@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from fastsuite import _blocker, _drift, _provision, fixtures
+from fastsuite import _blocker, _drift, _misuse, _provision, fixtures
 from fastsuite._config import (
     SETTING_SPECS,
     Settings,
@@ -121,6 +121,7 @@ def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.It
     settings = session.config.stash[settings_key]
     if settings.configured:
         skip_postgresql_only(items, make_url(settings["db_url"] or "").get_backend_name())
+        _misuse.find_misuse(items)
     # A test marked fastsuite_db gets the database (its scope, the app's session factory and
     # the factories sent there) even if it asks for no fixture, or only for db_engine.
     for item in items:
@@ -154,6 +155,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     log = item.config.stash.get(QUERY_LOG_KEY, None)
     if log is not None:
         log.start_test()
+    _misuse.fail_misused(item)
 
 
 @pytest.hookimpl(wrapper=True)
