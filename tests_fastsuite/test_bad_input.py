@@ -178,6 +178,21 @@ def test_a_sync_driver_is_named(notes_project):
     )
 
 
+def test_a_sync_driver_that_is_not_installed_is_named_as_sync_first(notes_project):
+    # psycopg2 is not installed here: "install psycopg2" would send the user the wrong way.
+    url = "postgresql+psycopg2://app:secret@127.0.0.1:1/app_test"
+
+    result = notes_project.runpytest(f"--fastsuite-db-url={url}")
+
+    assert_stopped_with_one_line(
+        result,
+        "fastsuite: --fastsuite-db-url=postgresql+psycopg2://app:***@127.0.0.1:1/app_test: the "
+        "driver 'postgresql+psycopg2' is not async, and the harness runs the app's async "
+        "SQLAlchemy code. Use an async driver: "
+        "postgresql+asyncpg://app:***@127.0.0.1:1/app_test.",
+    )
+
+
 def test_a_missing_alembic_config_is_named(notes_project):
     result = notes_project.runpytest(
         "--fastsuite-schema=migrations", "--fastsuite-alembic-config=db/alembic.ini"
