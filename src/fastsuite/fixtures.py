@@ -162,7 +162,7 @@ def _open_session(
     and what undoes it all."""
     restore = redirect_sessionmaker(app_sessionmaker, scope) if app_sessionmaker else None
     session = scope.sessionmaker()()
-    _factories.push_session(session)
+    _factories.push_session(session, commit=scope.commits_for_real)
 
     async def close() -> None:
         _factories.pop_session()
