@@ -249,3 +249,52 @@ def test_a_failing_migration_leaves_no_database_behind(notes_project):
         "fastsuite removed the database it was building.",
     )
     assert made == set()
+
+
+POSTGRESQL_TYPES_APP = """
+from fastapi import FastAPI
+from sqlalchemy import JSON, Integer
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Doc(Base):
+    __tablename__ = "docs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tags: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+    body: Mapped[dict] = mapped_column(JSONB)
+    meta: Mapped[dict] = mapped_column(JSONB().with_variant(JSON(), "sqlite"))
+
+
+app = FastAPI()
+
+
+async def get_session():
+    yield None
+"""
+
+
+def test_column_types_sqlite_cannot_run_stop_the_run_naming_each(pytester):
+    pytester.makepyfile(docs_app=POSTGRESQL_TYPES_APP, test_docs=PROBE)
+    pytester.makeini(
+        "[pytest]\nasyncio_mode = auto\n"
+        "addopts = --disable-plugin-autoload -p pytest_asyncio.plugin -p fastsuite\n"
+        "fastsuite_app = docs_app:app\nfastsuite_metadata = docs_app:Base\n"
+        "fastsuite_session_dependency = docs_app:get_session\n"
+    )
+
+    result = pytester.runpytest()
+
+    assert_stopped_with_one_line(
+        result,
+        "fastsuite: docs.tags (ARRAY(Integer())), docs.body (JSONB(astext_type=Text())): SQLite "
+        "cannot run these column types (fastsuite_metadata = docs_app:Base (ini)). Give each a "
+        'SQLite variant (e.g. `JSONB().with_variant(JSON(), "sqlite")`) and mark the tests that '
+        "need the PostgreSQL behaviour @pytest.mark.postgresql_only, or run the suite on "
+        "PostgreSQL (--fastsuite-db-url=postgresql+asyncpg://.../app_test).",
+    )

@@ -29,7 +29,12 @@ from fastsuite import _blocker, _sqlite_loop
 from fastsuite._config import Settings, import_from_string, settings_key
 from fastsuite._migrations import AlembicSetup, load_alembic_setup
 from fastsuite._preflight import check_database_url, is_in_memory_sqlite
-from fastsuite._schema import SchemaSource, is_metadata_source, metadata_of
+from fastsuite._schema import (
+    SchemaSource,
+    check_column_types,
+    is_metadata_source,
+    metadata_of,
+)
 
 RUN_NOT_STARTED = (
     "fastsuite: this process has no test database, because the run's provisioning did not run "
@@ -159,6 +164,7 @@ def prepare_run(config: pytest.Config) -> None:
             settings, "metadata", "a SQLAlchemy MetaData or declarative base", is_metadata_source
         )
     )
+    check_column_types(metadata, url.get_dialect()(), settings.describe("metadata"))
     schema = SchemaSource(metadata, alembic if settings["schema"] == "migrations" else None)
     factory = _provisioners.get(_load_backend(url), DefaultProvisioner)
     worker = getattr(config, "workerinput", {}).get("workerid", "main")
