@@ -298,3 +298,79 @@ def test_column_types_sqlite_cannot_run_stop_the_run_naming_each(pytester):
         "need the PostgreSQL behaviour @pytest.mark.postgresql_only, or run the suite on "
         "PostgreSQL (--fastsuite-db-url=postgresql+asyncpg://.../app_test).",
     )
+
+
+CLIENT_PROBE = """
+async def test_probe(client):
+    pass
+
+
+async def test_second_probe(client):
+    pass
+"""
+
+
+def test_a_session_dependency_the_app_never_uses_stops_the_run(items_project):
+    items_project.makepyfile(test_probe=CLIENT_PROBE)
+
+    result = items_project.runpytest("-o", "fastsuite_session_dependency=items_app:version")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(
+        [
+            "!*Exit: fastsuite: fastsuite_session_dependency = items_app:version (ini): no route "
+            "of the app depends on items_app:version, so the tests would not reach the app's "
+            "database through it. The app's routes depend on items_app:get_session, which "
+            "yields a session: set fastsuite_session_dependency to it. !*"
+        ]
+    )
+    result.assert_outcomes()  # stopped before any test ran
+    assert not (items_project.path / "never-touched-by-tests.db").exists()
+
+
+NO_SESSION_APP = """
+from fastapi import Depends, FastAPI
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def get_settings():
+    return {}
+
+
+def unrelated():
+    return None
+
+
+app = FastAPI()
+
+
+@app.get("/settings")
+async def settings(values=Depends(get_settings)):
+    return values
+"""
+
+
+def test_when_no_session_dependency_is_found_the_message_says_what_to_set(pytester):
+    pytester.makepyfile(plain_app=NO_SESSION_APP, test_probe=CLIENT_PROBE)
+    pytester.makeini(
+        "[pytest]\nasyncio_mode = auto\n"
+        "addopts = --disable-plugin-autoload -p pytest_asyncio.plugin -p fastsuite\n"
+        "fastsuite_app = plain_app:app\nfastsuite_metadata = plain_app:Base\n"
+        "fastsuite_session_dependency = plain_app:unrelated\n"
+    )
+
+    result = pytester.runpytest()
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(
+        [
+            "!*Exit: fastsuite: fastsuite_session_dependency = plain_app:unrelated (ini): no "
+            "route of the app depends on plain_app:unrelated, so the tests would not reach the "
+            "app's database through it. Set fastsuite_session_dependency to the dependency "
+            "(module:attr) that yields the AsyncSession the app's routes use. !*"
+        ]
+    )

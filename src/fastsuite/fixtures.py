@@ -36,6 +36,7 @@ from fastsuite._isolation import (
 from fastsuite._markers import db_marker_options
 from fastsuite._queries import QUERY_LOG_KEY, QueryLog
 from fastsuite._schema import is_metadata_source, metadata_of
+from fastsuite._session_dependency import unused_dependency_problem
 
 __all__ = [
     "app",
@@ -110,7 +111,9 @@ async def _fastsuite_database(
 
 
 @pytest.fixture(scope="session")
-def _fastsuite_app(request: pytest.FixtureRequest) -> FastAPI:
+def _fastsuite_app(
+    request: pytest.FixtureRequest, _fastsuite_session_dependency: Callable[..., Any]
+) -> FastAPI:
     settings = _settings(request)
     target = import_from_string(
         settings,
@@ -118,7 +121,15 @@ def _fastsuite_app(request: pytest.FixtureRequest) -> FastAPI:
         "a FastAPI app or a factory returning one",
         lambda obj: isinstance(obj, FastAPI) or callable(obj),
     )
-    return build_app(target, settings.describe("app"))
+    app = build_app(target, settings.describe("app"))
+    problem = unused_dependency_problem(
+        app, _fastsuite_session_dependency, settings.describe("session_dependency")
+    )
+    if problem is not None:
+        if hasattr(request.config, "workerinput"):  # an xdist worker cannot stop the run
+            pytest.fail(problem, pytrace=False)
+        pytest.exit(problem, returncode=pytest.ExitCode.USAGE_ERROR)
+    return app
 
 
 @pytest.fixture(scope="session", autouse=True)
