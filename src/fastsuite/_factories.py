@@ -8,9 +8,6 @@ session, and the database I/O still goes through the async driver.
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Coroutine, Generator
 from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
@@ -18,6 +15,8 @@ from factory.alchemy import SQLAlchemyModelFactory
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.util.concurrency import in_greenlet
+
+from fastsuite._factory_state import FactoryCall, record_call, sessions
 
 T = TypeVar("T")
 
@@ -30,93 +29,22 @@ SYNC_CREATE_WITHOUT_SESSION = (
     "requests db_session or client, write `await {factory}.acreate(...)` "
     "({factory}.build() makes unsaved objects without a database)."
 )
-NEVER_AWAITED = (
-    "fastsuite: {calls} never awaited, so nothing was created: write `await` before each "
-    "(`await Factory.acreate(...)`)."
-)
 SYNC_CREATE = (
     "{factory}.create() cannot persist through an AsyncSession from async code: "
     "use `await {factory}.acreate(...)` or `await {factory}.acreate_batch(n, ...)` "
     "({factory}.build() makes unsaved objects)."
 )
 
-# The sessions factories persist through, innermost (the running test's) last, each with
-# whether it commits for real (a fastsuite_db(transaction=True) test): factories commit there.
-_sessions: list[tuple[AsyncSession, bool]] = []
 # The factory whose acreate_batch() is running: its objects are only added, and flushed
 # together at the end (one batched INSERT); SubFactory objects are still flushed at once, so
 # the batch's objects can refer to their ids.
 _deferring_flush: ContextVar[type | None] = ContextVar("fastsuite_deferring_flush", default=None)
 
 
-def push_session(session: AsyncSession, *, commit: bool = False) -> None:
-    """Called by the session fixtures: the session factories persist through from now on;
-    with `commit`, each acreate() and acreate_batch() commits what it made."""
-    _sessions.append((session, commit))
-
-
-def pop_session() -> None:
-    _sessions.pop()
-
-
 def _sync_session_of_current_test() -> Session:
-    if not _sessions:
+    if not sessions:
         raise RuntimeError(NO_SESSION.format(factory="AsyncFactory"))
-    return _sessions[-1][0].sync_session
-
-
-class FactoryCall(Coroutine[Any, Any, T]):
-    """What `acreate()` returns: the coroutine it wraps (awaited, gathered or made a task
-    alike), remembered until it runs, so that a call missing its `await` fails the test that
-    made it."""
-
-    __slots__ = ("_coroutine", "described")
-
-    def __init__(self, coroutine: Coroutine[Any, Any, T], described: str) -> None:
-        self._coroutine = coroutine
-        self.described = described
-        _unawaited[id(self)] = self
-
-    def __await__(self) -> Generator[Any, None, T]:
-        _unawaited.pop(id(self), None)
-        return self._coroutine.__await__()
-
-    def send(self, value: Any) -> Any:
-        _unawaited.pop(id(self), None)
-        return self._coroutine.send(value)
-
-    def throw(self, *args: Any) -> Any:
-        return self._coroutine.throw(*args)
-
-    def close(self) -> None:
-        _unawaited.pop(id(self), None)
-        self._coroutine.close()
-
-
-# The factory calls made and not yet awaited, by id.
-_unawaited: dict[int, FactoryCall[Any]] = {}
-
-
-def never_awaited() -> str | None:
-    """The message for the factory calls made since the last check and never awaited (their
-    coroutines closed, so Python adds no warning of its own); None when there are none."""
-    if not _unawaited:
-        return None
-    calls = list(_unawaited.values())
-    _unawaited.clear()
-    for call in calls:
-        call._coroutine.close()
-    described = ", ".join(call.described for call in calls)
-    verb = "was" if len(calls) == 1 else "were"
-    return NEVER_AWAITED.format(calls=f"{described} {verb}")
-
-
-def _call(cls: type, method: str, coroutine: Coroutine[Any, Any, T]) -> FactoryCall[T]:
-    caller = sys._getframe(2)  # the test's line: _call <- acreate <- the caller
-    filename = caller.f_code.co_filename
-    relative = os.path.relpath(filename)
-    shown = filename if relative.startswith("..") else relative
-    return FactoryCall(coroutine, f"{cls.__name__}.{method}() at {shown}:{caller.f_lineno}")
+    return sessions[-1][0].sync_session
 
 
 class AsyncFactory(SQLAlchemyModelFactory, Generic[T]):
@@ -140,13 +68,13 @@ class AsyncFactory(SQLAlchemyModelFactory, Generic[T]):
     def acreate(cls, **kwargs: Any) -> FactoryCall[T]:
         """Create one object in the test's transaction and return it, flushed (committed in
         a fastsuite_db(transaction=True) test)."""
-        return _call(cls, "acreate", cls._acreate(**kwargs))
+        return record_call(cls, "acreate", cls._acreate(**kwargs))
 
     @classmethod
     def acreate_batch(cls, size: int, **kwargs: Any) -> FactoryCall[list[T]]:
         """Create `size` objects in the test's transaction with one flush (and one commit in
         a fastsuite_db(transaction=True) test)."""
-        return _call(cls, "acreate_batch", cls._acreate_batch(size, **kwargs))
+        return record_call(cls, "acreate_batch", cls._acreate_batch(size, **kwargs))
 
     @classmethod
     async def _acreate(cls, **kwargs: Any) -> T:
@@ -195,14 +123,14 @@ class AsyncFactory(SQLAlchemyModelFactory, Generic[T]):
         __tracebackhide__ = True
         if in_greenlet():  # inside acreate(): the AsyncSession's own sync session
             return
-        message = SYNC_CREATE if _sessions else SYNC_CREATE_WITHOUT_SESSION
+        message = SYNC_CREATE if sessions else SYNC_CREATE_WITHOUT_SESSION
         raise RuntimeError(message.format(factory=cls.__name__))
 
     @classmethod
     def _async_session(cls) -> tuple[AsyncSession, bool]:
-        if not _sessions:
+        if not sessions:
             raise RuntimeError(NO_SESSION.format(factory=cls.__name__))
-        return _sessions[-1]
+        return sessions[-1]
 
     @classmethod
     def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:

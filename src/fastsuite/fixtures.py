@@ -14,7 +14,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from fastsuite import _background, _factories, _provision, _queries, _savepoints
+from fastsuite import _background, _factory_state, _provision, _queries, _savepoints
 from fastsuite._blocker import no_access_engine
 from fastsuite._client import (
     OVERRIDE_LEAK,
@@ -173,10 +173,10 @@ def _open_session(
     and what undoes it all."""
     restore = redirect_sessionmaker(app_sessionmaker, scope) if app_sessionmaker else None
     session = scope.sessionmaker()()
-    _factories.push_session(session, commit=scope.commits_for_real)
+    _factory_state.push_session(session, commit=scope.commits_for_real)
 
     async def close() -> None:
-        _factories.pop_session()
+        _factory_state.pop_session()
         await session.close()
         if restore is not None:
             restore()

@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from fastsuite import _blocker, _drift, _factories, _misuse, _provision, fixtures
+from fastsuite import _blocker, _drift, _factory_state, _misuse, _provision, fixtures
 from fastsuite._config import (
     SETTING_SPECS,
     Settings,
@@ -155,7 +155,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     log = item.config.stash.get(QUERY_LOG_KEY, None)
     if log is not None:
         log.start_test()
-    _factories.never_awaited()  # forget those of a test whose call never ran
+    _factory_state.never_awaited()  # forget those of a test whose call never ran
     _misuse.fail_misused(item)
 
 
@@ -165,7 +165,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         yield
     finally:
         # Factory calls the test (or its fixtures) made without `await`: nothing was created.
-        never_awaited = _factories.never_awaited()
+        never_awaited = _factory_state.never_awaited()
     if never_awaited is not None:
         pytest.fail(never_awaited, pytrace=False)
 
