@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 import pytest_asyncio
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -37,6 +35,11 @@ from fastsuite._markers import db_marker_options
 from fastsuite._queries import QUERY_LOG_KEY, QueryLog
 from fastsuite._schema import is_metadata_source, metadata_of
 from fastsuite._session_dependency import unused_dependency_problem
+
+if TYPE_CHECKING:
+    # Imported where the client fixtures run: httpx brings its command line (click, rich)
+    # along, which an xdist controller, and a suite without client tests, do without.
+    import httpx
 
 __all__ = [
     "app",
@@ -212,6 +215,9 @@ async def _fastsuite_lifespan(
         finally:
             restore()
 
+    import httpx
+    from asgi_lifespan import LifespanManager
+
     manager = LifespanManager(_fastsuite_app)
     with lifespan_commits():
         await manager.__aenter__()
@@ -371,6 +377,8 @@ def client(
     Dependency overrides made during the test are undone after it. Concurrent requests take
     turns. Costs little more than db_session: the app and its lifespan are shared by the process.
     """
+    import httpx
+
     with overrides_restored(app):
         if _fastsuite_app_sessionmaker is None:
             override = session_override(_fastsuite_transaction)
@@ -397,6 +405,8 @@ def client_factory(
     Each is bound to the same app and the same test transaction (a logged-in client per user,
     say) and is closed after the test. Costs nothing until called.
     """
+
+    import httpx
 
     def make(**options: Any) -> httpx.AsyncClient:
         options.setdefault("base_url", client.base_url)
