@@ -9,7 +9,7 @@ from items_app import AuditEntry, Owner, record_audit
 
 
 async def audit(session):
-    return list((await session.scalars(select(AuditEntry.message))).all())
+    return list((await session.scalars(select(AuditEntry.message).order_by(AuditEntry.id))).all())
 
 
 async def test_captured_tasks_wait_for_run(client, db_session, capture_on_commit_callbacks):

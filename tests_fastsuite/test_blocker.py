@@ -142,8 +142,9 @@ def test_a_database_of_its_own():
 def test_a_project_that_does_not_configure_fastsuite_is_not_blocked(pytester):
     pytester.makeini(
         "[pytest]\naddopts = --disable-plugin-autoload -p pytest_asyncio.plugin -p fastsuite\n"
+        "asyncio_default_fixture_loop_scope = function\n"
     )
-    pytester.makepyfile(test_unconfigured=UNCONFIGURED)
+    pytester.makepyfile(test_own_database=UNCONFIGURED)
 
     result = pytester.runpytest()
 

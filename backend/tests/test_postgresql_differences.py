@@ -1,7 +1,7 @@
 """Where SQLite and PostgreSQL differ in ways that matter to this backend (docs/postgresql.md).
 
-Each test is marked postgresql_only: on SQLite it could not fail, or would fail for SQLite's
-reasons, not the backend's. CI runs the suite on both databases.
+fastsuite's strict SQLite layer makes in-memory SQLite behave as PostgreSQL does here, so these
+run on both databases with the same expectations (CI runs the suite on both).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from sqlalchemy.exc import DBAPIError
 from tests.factories import ContextFactory
 
 
-@pytest.mark.postgresql_only(reason="SQLite's lower() and LIKE fold ASCII letters only")
 async def test_search_ignores_the_case_of_non_ascii_letters(user_client, user):
     for name in ("Éclair", "éclair au café", "eclair"):
         await ContextFactory.acreate(owner=user, name=name)
@@ -24,7 +23,6 @@ async def test_search_ignores_the_case_of_non_ascii_letters(user_client, user):
     assert [item["name"] for item in response.json()["items"]] == ["Éclair", "éclair au café"]
 
 
-@pytest.mark.postgresql_only(reason="SQLite does not enforce VARCHAR lengths")
 async def test_the_database_refuses_a_name_longer_than_the_contract_allows(db_session, user):
     # The API refuses 101 characters with a 422 before any SQL; the column is the last line of
     # defence for code that writes without the API's schemas (a script, a factory).
@@ -34,9 +32,6 @@ async def test_the_database_refuses_a_name_longer_than_the_contract_allows(db_se
         await db_session.flush()
 
 
-@pytest.mark.postgresql_only(
-    reason="on SQLite a failed statement leaves the transaction usable, so nothing to prove"
-)
 async def test_a_name_taken_by_a_concurrent_request_is_409_and_the_app_goes_on(
     user_client, user, monkeypatch
 ):

@@ -67,6 +67,15 @@ LEGS: dict[str, Leg] = {
             ROOT,
             ("bench/workloads/fastsuite/test_workload.py",),
         ),
+        # The same, with every strict SQLite check off: the layer's cost is the ratio of the two.
+        Leg(
+            "fastsuite-lenient",
+            "fastsuite, strict SQLite layer off",
+            "root",
+            ROOT,
+            ("bench/workloads/fastsuite/test_workload.py",),
+            extra_env={"FASTSUITE_SQLITE_LENIENT": "all"},
+        ),
         Leg(
             "django",
             "Django 5.2 + pytest-django",

@@ -29,6 +29,15 @@ def targets(summary: dict[str, Any]) -> list[tuple[str, dict[str, float] | None,
             _met(ratio, le=0.5),
         )
     )
+    strict = wl.get("fastsuite", {}).get("strict_layer_cost", {}).get("per_test")
+    rows.append(
+        (
+            "strict SQLite layer: fastsuite / fastsuite with it off, ms per test (marginal)",
+            strict,
+            "≤ 1.05",
+            _met(strict, le=1.05),
+        )
+    )
     variants = (summary.get("micro") or {}).get("variants", {})
     for variant, label in (
         ("fastsuite-orm", "per statement, ORM (as the app runs them): fastsuite / sync SQLAlchemy"),

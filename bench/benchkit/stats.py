@@ -68,7 +68,30 @@ def workload_summary(
                     for n in sizes
                 }
         out[leg] = entry
+    _strict_layer_cost(out, samples, sizes)
     return out
+
+
+def _strict_layer_cost(out: dict[str, Any], samples: list[Sample], sizes: tuple[int, int]) -> None:
+    """fastsuite ÷ fastsuite with the strict SQLite layer off: per-round ratios of the marginal
+    ms per test (the cost a test pays), and of the wall time at the big size."""
+    if "fastsuite" not in out or "fastsuite-lenient" not in out:
+        return
+    small, big = sizes
+    per_test: dict[str, dict[int, float]] = {}
+    for leg in ("fastsuite", "fastsuite-lenient"):
+        at = {n: _by_round(samples, leg, "workload", n) for n in sizes}
+        per_test[leg] = {
+            r: (at[big][r].wall_s - at[small][r].wall_s) / (big - small)
+            for r in at[small].keys() & at[big].keys()
+        }
+    on, off = per_test["fastsuite"], per_test["fastsuite-lenient"]
+    out["fastsuite"]["strict_layer_cost"] = {
+        "per_test": spread(on[r] / off[r] for r in sorted(on.keys() & off.keys()) if off[r] > 0),
+        "wall": paired_ratios(
+            samples, "fastsuite", "fastsuite-lenient", experiment="workload", n=big
+        ),
+    }
 
 
 def ttfr_summary(samples: list[Sample], legs: list[str]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Dialect, Engine, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
 REFUSED_CONNECTION = (
@@ -151,6 +151,23 @@ def no_access_engine() -> AsyncEngine:
     engine = create_async_engine(f"sqlite+{_sqlite_loop.DRIVER_NAME}://", poolclass=NullPool)
     _no_access_dialects.add(engine.sync_engine.dialect)
     return engine
+
+
+def refuse_sessionmaker_outside_tests(maker: async_sessionmaker[Any]) -> Callable[[], None]:
+    """Bind the app's session factory to an engine that refuses with ACCESS_NOT_ASKED; return
+    the undo. The fixtures that give a test the database point it at the test's scope, and
+    back here when the test ends; the lifespan, at the test database while it starts and stops.
+    """
+    engine = no_access_engine()
+    saved = dict(maker.kw)
+    maker.configure(bind=engine)
+
+    def restore() -> None:
+        maker.kw.clear()
+        maker.kw.update(saved)
+        engine.sync_engine.dispose()
+
+    return restore
 
 
 def url_of_connection(dialect: Dialect, cargs: Sequence[Any], cparams: Mapping[str, Any]) -> URL:

@@ -13,7 +13,10 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fastsuite._isolation import IsolationScope
+from fastsuite._sessions import AppSessions
 
+# Where the clients send requests: any host does, the transport hands them to the app.
+BASE_URL = "http://test"
 APP_FACTORY_FAILED = (
     "fastsuite: {where} is a factory, and calling it failed: {error!r}. "
     "It must return a FastAPI app when called without arguments."
@@ -26,6 +29,10 @@ OVERRIDE_LEAK = (
 )
 
 
+class AppFactoryError(Exception):
+    """The configured app factory failed, or returned something else than an app."""
+
+
 def build_app(target: Any, where: str) -> FastAPI:
     """The app, from the configured object: an app, or a factory returning one."""
     if isinstance(target, FastAPI):
@@ -33,10 +40,10 @@ def build_app(target: Any, where: str) -> FastAPI:
     try:
         app = target()
     except Exception as error:
-        raise RuntimeError(APP_FACTORY_FAILED.format(where=where, error=error)) from error
+        raise AppFactoryError(APP_FACTORY_FAILED.format(where=where, error=error)) from error
     if not isinstance(app, FastAPI):
         kind = type(app).__name__
-        raise TypeError(APP_FACTORY_RETURNED.format(where=where, kind=kind))
+        raise AppFactoryError(APP_FACTORY_RETURNED.format(where=where, kind=kind))
     return app
 
 
@@ -60,14 +67,17 @@ class TakingTurns:
             await self.app(scope, receive, send)
 
 
-def session_override(scope: IsolationScope) -> Callable[[], AsyncIterator[AsyncSession]]:
-    """What serves the app's session dependency when the app's session factory is unknown.
+def session_override(
+    scope: IsolationScope, app_sessions: AppSessions
+) -> Callable[[], AsyncIterator[AsyncSession]]:
+    """What serves the app's session dependency (a session of the app's class and options in
+    the test's transaction) when the app's session factory is unknown.
 
     With `fastsuite_sessionmaker` set no override is needed: the app's own dependency opens
     its session from the factory, redirected into the test's transaction, so whatever the
     dependency does around the session (a commit at the end of the request) is tested too.
     """
-    sessions = scope.sessionmaker()
+    sessions = scope.sessionmaker(app_sessions)
 
     async def serve_test_session() -> AsyncIterator[AsyncSession]:
         async with sessions() as session:

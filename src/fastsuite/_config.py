@@ -14,6 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DB_URL = "sqlite://"
+# The settings that name the project's objects (module:attr), resolved by _targets.
+TARGET_SETTINGS = ("app", "metadata", "session_dependency", "sessionmaker")
 SCHEMA_SOURCES = ("metadata", "migrations")
 SQLITE_DRIVERS = ("loop", "aiosqlite")
 FLAG_VALUES = ("true", "false")
@@ -49,6 +51,14 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         "sessions the app opens from it join the test's transaction",
     ),
     SettingSpec(
+        "session_class",
+        "module:attr of the app's AsyncSession subclass, or of an async_sessionmaker whose class "
+        "and options fastsuite's sessions copy; default: learned from fastsuite_sessionmaker or "
+        "from the session dependency's annotations",
+        option="--fastsuite-session-class",
+        env="FASTSUITE_SESSION_CLASS",
+    ),
+    SettingSpec(
         "db_url",
         "database URL; default: in-memory SQLite",
         default=DEFAULT_DB_URL,
@@ -70,6 +80,14 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         option="--fastsuite-sqlite-driver",
         env="FASTSUITE_SQLITE_DRIVER",
         choices=SQLITE_DRIVERS,
+    ),
+    SettingSpec(
+        "sqlite_lenient",
+        "strict SQLite checks to turn off, comma-separated, or all: string_length, bound_types, "
+        "integer_range, unordered, aborted_transaction, unicode_case, division_by_zero, "
+        "timezone, sequence_ids, group_by (default: every check on)",
+        option="--fastsuite-sqlite-lenient",
+        env="FASTSUITE_SQLITE_LENIENT",
     ),
     SettingSpec(
         "alembic_config",
@@ -155,8 +173,11 @@ class Settings:
 
     @property
     def configured(self) -> bool:
-        """True when the project told the harness which app it tests."""
-        return self["app"] is not None
+        """True when the project set any of the keys that point the harness at its code.
+
+        Until then fastsuite leaves the run alone (it may be installed for another project).
+        """
+        return any(self[name] is not None for name in TARGET_SETTINGS)
 
 
 def spec_named(name: str) -> SettingSpec:
@@ -186,13 +207,19 @@ def resolve_settings(config: pytest.Config) -> Settings:
         if spec.flag and setting.value is not None:
             spelled = setting.value.strip().lower()
             setting = Setting(_FLAG_SPELLINGS.get(spelled, spelled), setting.source)
+        values[spec.name] = setting
+    return Settings(values)
+
+
+def check_choices(settings: Settings) -> None:
+    """A setting with a fixed set of values stops the run if it has another one."""
+    for spec in SETTING_SPECS:
+        setting = settings.values[spec.name]
         if spec.choices and setting.value not in spec.choices:
             raise pytest.UsageError(
                 f"fastsuite: {setting.describe(spec)} is not valid; "
                 f"expected one of: {', '.join(spec.choices)}."
             )
-        values[spec.name] = setting
-    return Settings(values)
 
 
 def _resolve_one(config: pytest.Config, spec: SettingSpec) -> Setting:

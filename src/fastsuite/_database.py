@@ -10,6 +10,8 @@ from sqlalchemy import MetaData, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import StaticPool
 
+from fastsuite._strict_sqlite_schema import restore_keeping_sequences
+
 LEAKED_ROWS = (
     "fastsuite: rows were committed outside this test's transaction and would leak into the "
     "next tests: {tables}. Write through the db_session or client fixtures (rolled back after "
@@ -95,7 +97,12 @@ class TestDatabase:
         async with self.engine.connect() as connection:
             if self._sqlite_copy is not None:
                 raw = await connection.get_raw_connection()
-                _sqlite_restore(raw.driver_connection, self._sqlite_copy)
+                copy = self._sqlite_copy
+                restore_keeping_sequences(
+                    self.engine,
+                    raw.driver_connection,
+                    lambda: _sqlite_restore(raw.driver_connection, copy),
+                )
                 return
             for table in reversed(self._tables()):
                 await connection.execute(table.delete())

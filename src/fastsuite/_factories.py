@@ -53,9 +53,10 @@ class AsyncFactory(SQLAlchemyModelFactory, Generic[T]):
     `await UserFactory.acreate(...)` builds, adds and flushes the object (and its SubFactory
     relations) in the test's transaction and returns it with its id; `acreate_batch(n, ...)`
     does the same for n objects with one flush, which SQLAlchemy sends as one batched INSERT:
-    one statement when the keys are made client-side (a UUID default), or when the database
-    can return generated keys in order (PostgreSQL); on SQLite, rows whose integer key the
-    database assigns come back through RETURNING one statement per row, in that one flush.
+    an executemany when the keys are made client-side (a UUID default), one multi-row INSERT
+    ... RETURNING when the database assigns them (PostgreSQL; SQLite >= 3.35 on the harness's
+    in-memory driver). SubFactory objects are flushed as they are made, so that the batch's
+    objects can refer to their ids.
     `build()` and `build_batch()` work as usual and touch no database.
     """
 

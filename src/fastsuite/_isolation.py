@@ -12,9 +12,8 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytest
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -24,7 +23,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from fastsuite import _savepoints
-from fastsuite._config import Settings, import_from_string
+
+if TYPE_CHECKING:
+    from fastsuite._sessions import AppSessions
 
 # Sessions joined to a scope's transaction: a session's commit() releases a SAVEPOINT instead of
 # committing, its rollback() rolls back to it; the scope's transaction is rolled back at its end.
@@ -67,12 +68,12 @@ class IsolationScope:
     def commits_for_real(self) -> bool:
         return self.transaction is None
 
-    def sessionmaker(self, **options: Any) -> async_sessionmaker[AsyncSession]:
-        """A session factory whose sessions work in this scope."""
-        options.setdefault("expire_on_commit", False)
+    def sessionmaker(self, app_sessions: AppSessions) -> async_sessionmaker[AsyncSession]:
+        """A factory of the app's sessions (its class, its options) that work in this scope."""
+        options = dict(app_sessions.options)
         if not self.commits_for_real:
             options["join_transaction_mode"] = JOIN_MODE
-        return async_sessionmaker(bind=self.bind, **options)
+        return async_sessionmaker(bind=self.bind, class_=app_sessions.class_, **options)
 
 
 @asynccontextmanager
@@ -131,6 +132,8 @@ def redirect_sessionmaker(
     """
     saved = dict(maker.kw)
     options: dict[str, Any] = {"bind": scope.bind}
+    if maker.kw.get("binds"):
+        options["binds"] = None  # they would send the app's sessions past the test's connection
     if not scope.commits_for_real:
         options["join_transaction_mode"] = JOIN_MODE
     maker.configure(**options)
@@ -140,25 +143,3 @@ def redirect_sessionmaker(
         maker.kw.update(saved)
 
     return restore
-
-
-def _is_sessionmaker(target: Any) -> bool:
-    return isinstance(target, async_sessionmaker) or callable(target)
-
-
-def app_sessionmaker(settings: Settings) -> async_sessionmaker[Any] | None:
-    if settings["sessionmaker"] is None:
-        return None
-    target = import_from_string(
-        settings,
-        "sessionmaker",
-        "an async_sessionmaker or a function returning one",
-        _is_sessionmaker,
-    )
-    maker = target if isinstance(target, async_sessionmaker) else target()
-    if not isinstance(maker, async_sessionmaker):
-        raise pytest.UsageError(
-            f"fastsuite: {settings.describe('sessionmaker')} returned "
-            f"{type(maker).__name__}, not an async_sessionmaker."
-        )
-    return maker

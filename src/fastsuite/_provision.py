@@ -25,16 +25,13 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from fastsuite import _blocker, _sqlite_loop
-from fastsuite._config import Settings, import_from_string, settings_key
+from fastsuite import _blocker, _sqlite_loop, _strict_sqlite
+from fastsuite._config import Settings, settings_key
 from fastsuite._migrations import AlembicSetup, load_alembic_setup
 from fastsuite._preflight import check_database_url, is_in_memory_sqlite
-from fastsuite._schema import (
-    SchemaSource,
-    check_column_types,
-    is_metadata_source,
-    metadata_of,
-)
+from fastsuite._schema import SchemaSource, check_column_types
+from fastsuite._strict_sqlite_schema import install_schema_checks
+from fastsuite._targets import targets_key
 
 RUN_NOT_STARTED = (
     "fastsuite: this process has no test database, because the run's provisioning did not run "
@@ -153,17 +150,14 @@ def prepare_run(config: pytest.Config) -> None:
     """Check the database settings (no database touched) and choose the backend's provisioner."""
     settings = config.stash[settings_key]
     url = check_database_url(settings)
+    _strict_sqlite.enabled_checks(settings)  # a misspelt check stops any run, not only SQLite's
     alembic = None
     if settings["schema"] == "migrations" or settings.flag("drift_checks"):
         # For the drift checks alone, the migrations folder is checked when they run: a run
         # of one test, which leaves them out, need not import Alembic.
         thorough = settings["schema"] == "migrations"
         alembic = load_alembic_setup(settings, Path(config.rootpath), thorough=thorough)
-    metadata = metadata_of(
-        import_from_string(
-            settings, "metadata", "a SQLAlchemy MetaData or declarative base", is_metadata_source
-        )
-    )
+    metadata = config.stash[targets_key].metadata
     check_column_types(metadata, url.get_dialect()(), settings.describe("metadata"))
     schema = SchemaSource(metadata, alembic if settings["schema"] == "migrations" else None)
     factory = _provisioners.get(_load_backend(url), DefaultProvisioner)
@@ -232,6 +226,7 @@ class DefaultProvisioner:
             _blocker.own_url(url)
         self.sqlite_driver = settings["sqlite_driver"] or "loop"
         self.schema = schema
+        self.strict_checks = _strict_sqlite.enabled_checks(settings)
 
     def start_run(self, *, workers: bool) -> dict[str, str]:
         return {}
@@ -243,8 +238,12 @@ class DefaultProvisioner:
         self, shared: Mapping[str, str], worker: str
     ) -> ProcessDatabase:
         engine = create_test_engine(self.url, sqlite_driver=self.sqlite_driver)
+        strict = self.strict_checks if engine.dialect.name == "sqlite" else frozenset()
+        metadata = self.schema.metadata
+        _strict_sqlite.make_strict(engine, strict, _strict_sqlite.columns_by_type(metadata))
         try:
             await self.schema.build(engine)
+            await install_schema_checks(engine, metadata, strict)
         except BaseException:
             await engine.dispose()
             raise
@@ -308,9 +307,17 @@ def _make_sqlite_transactional(engine: AsyncEngine) -> None:
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Any) -> None:
+    def _refuse_second_transaction(connection: Any) -> None:
+        # Before the dialect's BEGIN (an error there would make SQLAlchemy invalidate the
+        # process's one connection, and its in-memory database with it).
         if getattr(connection.connection.driver_connection, "in_transaction", False):
-            # The process's one connection is in a test's transaction (db_session's, say), and
+            # The connection is in a test's transaction (db_session's, say), and
             # db_engine.begin() or .connect() tried to start a second one on it.
             raise SecondTransaction(SECOND_TRANSACTION)
+
+    if isinstance(engine.sync_engine.dialect, _sqlite_loop.SQLiteLoopDialect):
+        return  # the harness's own driver sends BEGIN itself (do_begin)
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN")

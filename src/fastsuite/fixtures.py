@@ -13,28 +13,35 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fastsuite import _background, _factory_state, _provision, _queries, _savepoints
-from fastsuite._blocker import no_access_engine
 from fastsuite._client import (
+    BASE_URL,
     OVERRIDE_LEAK,
+    AppFactoryError,
     TakingTurns,
     build_app,
     changed_overrides,
     overrides_restored,
     session_override,
 )
-from fastsuite._config import Settings, import_from_string, settings_key
+from fastsuite._config import Settings, settings_key
 from fastsuite._database import LEAKED_ROWS, TestDatabase, describe_leak
 from fastsuite._isolation import (
     IsolationScope,
-    app_sessionmaker,
     committing_scope,
     isolated_scope,
     redirect_sessionmaker,
 )
 from fastsuite._markers import db_marker_options
+from fastsuite._protocols import (
+    AssertMaxQueries,
+    AssertNumQueries,
+    CaptureOnCommitCallbacks,
+    ClientFactory,
+)
 from fastsuite._queries import QUERY_LOG_KEY, QueryLog
-from fastsuite._schema import is_metadata_source, metadata_of
 from fastsuite._session_dependency import unused_dependency_problem
+from fastsuite._sessions import AppSessions, learn_app_sessions
+from fastsuite._targets import NOT_CONFIGURED, Targets, targets_key
 
 if TYPE_CHECKING:
     # Imported where the client fixtures run: httpx brings its command line (click, rich)
@@ -54,6 +61,11 @@ __all__ = [
     "module_db_session",
 ]
 
+APP_REPLACED = (
+    "fastsuite: this test's `app` fixture gives {app}, not the app of {where}, which `client` "
+    "serves. Set fastsuite_app to the app to test (a factory works too), or make the "
+    "project's `app` fixture return the `app` it receives."
+)
 COMMIT_INSIDE_SEED = (
     "fastsuite: {test} is marked fastsuite_db(transaction=True), but seed data shared through "
     "{fixture} is open around it, and real commits cannot happen inside that transaction. "
@@ -65,15 +77,20 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
     return request.config.stash[settings_key]
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def db_engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
-    """Session scope. The AsyncEngine of this process's test database, schema built.
+@pytest.fixture(scope="session")
+def _fastsuite_targets(request: pytest.FixtureRequest) -> Targets:
+    targets = request.config.stash.get(targets_key, None)
+    if targets is None:  # not configured (an xdist worker; a serial run stops at collection)
+        what = "fastsuite's fixtures"
+        pytest.fail(NOT_CONFIGURED.format(test="this test", what=what), pytrace=False)
+    return targets
 
-    Built once per test process (per xdist worker): in-memory SQLite by default, on one
-    connection shared by every session of the process; on PostgreSQL, a database of the
-    process's own, copied from the run's template. Schema from the models (create_all) or
-    from the migrations (fastsuite_schema). Costs the schema build (or the copy), once.
-    """
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def _fastsuite_engine(
+    request: pytest.FixtureRequest, _fastsuite_targets: Targets
+) -> AsyncIterator[AsyncEngine]:
+    """The test database's engine, and the run's query log listening to it."""
     database = await _provision.open_process_database(request.config)
     engine = database.engine
     _savepoints.keep_committed_work_of_nested_sessions(engine)
@@ -90,6 +107,19 @@ async def db_engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine
         await database.close()
 
 
+@pytest.fixture(scope="session")
+def db_engine(_fastsuite_engine: AsyncEngine) -> AsyncEngine:
+    """Session scope. The AsyncEngine of this process's test database, schema built.
+
+    Built once per test process (per xdist worker): in-memory SQLite by default, on one
+    connection shared by every session of the process; on PostgreSQL, a database of the
+    process's own, copied from the run's template. Schema from the models (create_all) or
+    from the migrations (fastsuite_schema). Costs the schema build (or the copy), once.
+    May be wrapped or replaced: fastsuite's own fixtures do not use it.
+    """
+    return _fastsuite_engine
+
+
 # The open seed scopes (module, then class), innermost last, each with the fixture that opened
 # it (for messages): a test's transaction nests in the innermost. One test runs at a time in a
 # process, so a plain list is the whole bookkeeping.
@@ -98,15 +128,9 @@ _seed_scopes: list[tuple[str, IsolationScope]] = []
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def _fastsuite_database(
-    request: pytest.FixtureRequest, db_engine: AsyncEngine
+    _fastsuite_engine: AsyncEngine, _fastsuite_targets: Targets
 ) -> AsyncIterator[TestDatabase]:
-    metadata_target = import_from_string(
-        _settings(request),
-        "metadata",
-        "a SQLAlchemy MetaData or declarative base",
-        is_metadata_source,
-    )
-    database = await TestDatabase.prepare(db_engine, metadata_of(metadata_target))
+    database = await TestDatabase.prepare(_fastsuite_engine, _fastsuite_targets.metadata)
     try:
         yield database
     finally:
@@ -114,68 +138,68 @@ async def _fastsuite_database(
 
 
 @pytest.fixture(scope="session")
-def _fastsuite_app(
-    request: pytest.FixtureRequest, _fastsuite_session_dependency: Callable[..., Any]
-) -> FastAPI:
+def _fastsuite_app(request: pytest.FixtureRequest, _fastsuite_targets: Targets) -> FastAPI:
     settings = _settings(request)
-    target = import_from_string(
-        settings,
-        "app",
-        "a FastAPI app or a factory returning one",
-        lambda obj: isinstance(obj, FastAPI) or callable(obj),
+    try:
+        app = build_app(_fastsuite_targets.app, settings.describe("app"))
+    except AppFactoryError as error:
+        # A configuration error: stop the run in one line, as pytest_configure would have.
+        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
+    # Only a dependency the harness overrides matters: with fastsuite_sessionmaker set, the
+    # app's own sessions are sent to the test's transaction and the dependency is left alone.
+    dependency = _fastsuite_targets.session_dependency
+    if _fastsuite_targets.sessionmaker is not None:
+        dependency = None
+    problem = dependency and unused_dependency_problem(
+        app, dependency, settings.describe("session_dependency")
     )
-    app = build_app(target, settings.describe("app"))
-    problem = unused_dependency_problem(
-        app, _fastsuite_session_dependency, settings.describe("session_dependency")
-    )
-    if problem is not None:
+    if problem:
         if hasattr(request.config, "workerinput"):  # an xdist worker cannot stop the run
             pytest.fail(problem, pytrace=False)
         pytest.exit(problem, returncode=pytest.ExitCode.USAGE_ERROR)
     return app
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _fastsuite_app_sessionmaker(
-    request: pytest.FixtureRequest,
-) -> Iterator[async_sessionmaker[Any] | None]:
-    # Autouse, so that from the first test on the app's session factory opens sessions only
-    # inside a scope a test asked for (db_session, client, the seed fixtures, the marker);
-    # elsewhere its sessions fail with a message naming them.
-    if not _settings(request).configured:
-        yield None
-        return
-    maker = app_sessionmaker(_settings(request))
-    if maker is None:
-        yield None
-        return
-    no_access = no_access_engine()
-    restore = redirect_sessionmaker(maker, committing_scope(no_access))
-    try:
-        yield maker
-    finally:
-        restore()
-        no_access.sync_engine.dispose()
+@pytest.fixture(scope="session")
+def _fastsuite_app_sessionmaker(_fastsuite_targets: Targets) -> async_sessionmaker[Any] | None:
+    return _fastsuite_targets.sessionmaker
 
 
 @pytest.fixture(scope="session")
-def _fastsuite_session_dependency(request: pytest.FixtureRequest) -> Callable[..., Any]:
-    dependency: Callable[..., Any] = import_from_string(
-        _settings(request),
-        "session_dependency",
-        "the app's session dependency (a callable)",
-        callable,
-    )
-    return dependency
+def _fastsuite_session_dependency(_fastsuite_targets: Targets) -> Callable[..., Any] | None:
+    return _fastsuite_targets.session_dependency
+
+
+@pytest.fixture(scope="session")
+def _fastsuite_app_sessions(
+    request: pytest.FixtureRequest, _fastsuite_targets: Targets
+) -> AppSessions:
+    if _fastsuite_targets.sessions is not None:
+        return _fastsuite_targets.sessions
+    # Only the app's routes can tell, and a factory builds the app: read them once it is built.
+    try:
+        learned = learn_app_sessions(
+            _settings(request),
+            _fastsuite_targets.sessionmaker,
+            _fastsuite_targets.session_dependency,
+            request.getfixturevalue("_fastsuite_app"),
+        )
+    except pytest.UsageError as error:
+        # A configuration error: stop the run in one line, as pytest_configure would have.
+        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
+    assert learned is not None  # the app is built: its routes tell
+    return learned
 
 
 def _open_session(
-    scope: IsolationScope, app_sessionmaker: async_sessionmaker[Any] | None
+    scope: IsolationScope,
+    app_sessionmaker: async_sessionmaker[Any] | None,
+    app_sessions: AppSessions,
 ) -> tuple[AsyncSession, Callable[[], Awaitable[None]]]:
-    """A session in `scope` for the test and its factories, the app's factory sent there too;
-    and what undoes it all."""
+    """A session of the app's class in `scope` for the test and its factories, the app's
+    factory sent there too; and what undoes it all."""
     restore = redirect_sessionmaker(app_sessionmaker, scope) if app_sessionmaker else None
-    session = scope.sessionmaker()()
+    session = scope.sessionmaker(app_sessions)()
     _factory_state.push_session(session, commit=scope.commits_for_real)
 
     async def close() -> None:
@@ -196,11 +220,13 @@ class _LiveApp:
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def _fastsuite_lifespan(
     _fastsuite_app: FastAPI,
-    db_engine: AsyncEngine,
+    _fastsuite_engine: AsyncEngine,
     _fastsuite_database: TestDatabase,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
 ) -> AsyncIterator[_LiveApp]:
     """Run the app's lifespan once per process; serve the app, with its state, to clients."""
+    import httpx
+    from asgi_lifespan import LifespanManager
 
     @contextmanager
     def lifespan_commits() -> Iterator[None]:
@@ -209,14 +235,13 @@ async def _fastsuite_lifespan(
         if _fastsuite_app_sessionmaker is None:
             yield
             return
-        restore = redirect_sessionmaker(_fastsuite_app_sessionmaker, committing_scope(db_engine))
+        restore = redirect_sessionmaker(
+            _fastsuite_app_sessionmaker, committing_scope(_fastsuite_engine)
+        )
         try:
             yield
         finally:
             restore()
-
-    import httpx
-    from asgi_lifespan import LifespanManager
 
     manager = LifespanManager(_fastsuite_app)
     with lifespan_commits():
@@ -235,12 +260,15 @@ async def _fastsuite_lifespan(
 
 
 async def _seed_session(
-    fixture: str, db_engine: AsyncEngine, app_sessionmaker: async_sessionmaker[Any] | None
+    fixture: str,
+    engine: AsyncEngine,
+    app_sessionmaker: async_sessionmaker[Any] | None,
+    app_sessions: AppSessions,
 ) -> AsyncIterator[AsyncSession]:
     enclosing = _seed_scopes[-1][1] if _seed_scopes else None
-    async with isolated_scope(db_engine, enclosing) as scope:
+    async with isolated_scope(engine, enclosing) as scope:
         _seed_scopes.append((fixture, scope))
-        session, close = _open_session(scope, app_sessionmaker)
+        session, close = _open_session(scope, app_sessionmaker, app_sessions)
         try:
             yield session
         finally:
@@ -250,36 +278,42 @@ async def _seed_session(
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def module_db_session(
-    db_engine: AsyncEngine,
+    _fastsuite_engine: AsyncEngine,
     _fastsuite_database: TestDatabase,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
+    _fastsuite_app_sessions: AppSessions,
 ) -> AsyncIterator[AsyncSession]:
-    """Module scope. An AsyncSession for seed data shared by every test of the module.
+    """Module scope. A session (the app's class and options) for seed data shared by the module.
 
     Write module-scoped fixtures on it (factories persist through it while they run); each
     test then runs in a SAVEPOINT inside the module's transaction, sees the seed data, and is
     rolled back to it; the module's transaction is rolled back after its last test. Costs one
     transaction per module instead of re-creating the data for each test.
     """
-    async for session in _seed_session("module_db_session", db_engine, _fastsuite_app_sessionmaker):
+    async for session in _seed_session(
+        "module_db_session", _fastsuite_engine, _fastsuite_app_sessionmaker, _fastsuite_app_sessions
+    ):
         yield session
 
 
 @pytest_asyncio.fixture(scope="class", loop_scope="session")
 async def class_db_session(
-    db_engine: AsyncEngine,
+    _fastsuite_engine: AsyncEngine,
     _fastsuite_database: TestDatabase,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
+    _fastsuite_app_sessions: AppSessions,
 ) -> AsyncIterator[AsyncSession]:
     """Class scope. Like module_db_session, for the tests of one class (nested in the module's)."""
-    async for session in _seed_session("class_db_session", db_engine, _fastsuite_app_sessionmaker):
+    async for session in _seed_session(
+        "class_db_session", _fastsuite_engine, _fastsuite_app_sessionmaker, _fastsuite_app_sessions
+    ):
         yield session
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def _fastsuite_transaction(
     request: pytest.FixtureRequest,
-    db_engine: AsyncEngine,
+    _fastsuite_engine: AsyncEngine,
     _fastsuite_database: TestDatabase,
 ) -> AsyncIterator[IsolationScope]:
     request.config.stash[QUERY_LOG_KEY].start_test()
@@ -290,7 +324,7 @@ async def _fastsuite_transaction(
                 COMMIT_INSIDE_SEED.format(test=request.node.nodeid, fixture=_seed_scopes[-1][0]),
                 pytrace=False,
             )
-        scope = committing_scope(db_engine)
+        scope = committing_scope(_fastsuite_engine)
         close_error = None
         try:
             yield scope
@@ -301,7 +335,7 @@ async def _fastsuite_transaction(
             raise close_error
         return
     enclosing = _seed_scopes[-1][1] if _seed_scopes else None
-    async with isolated_scope(db_engine, enclosing) as scope:
+    async with isolated_scope(_fastsuite_engine, enclosing) as scope:
         try:
             yield scope
         finally:
@@ -329,28 +363,42 @@ async def _fastsuite_engine_guard(_fastsuite_database: TestDatabase) -> AsyncIte
 
 
 @pytest.fixture
-def db_session(
+def _fastsuite_session(
     _fastsuite_transaction: IsolationScope,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
+    _fastsuite_app_sessions: AppSessions,
 ) -> AsyncSession:
-    """Function scope. An AsyncSession inside this test's transaction.
+    """The test's session, of the app's class and options; the app's session factory and the
+    factories sent to its scope."""
+    session, close = _open_session(
+        _fastsuite_transaction, _fastsuite_app_sessionmaker, _fastsuite_app_sessions
+    )
+    _fastsuite_transaction.close_later(close)
+    return session
+
+
+@pytest.fixture
+def db_session(_fastsuite_session: AsyncSession) -> AsyncSession:
+    """Function scope. A session of the app's class and options inside this test's transaction.
 
     The app's requests in the same test use the same transaction, so each sees the other's
     writes; `commit()` releases a SAVEPOINT, and everything is rolled back after the test.
     Factories built on fastsuite.AsyncFactory persist through it, and the app's own session
     factory (fastsuite_sessionmaker) opens sessions in the same transaction. Costs a BEGIN
     and a ROLLBACK per test (plus a row-count query for the leak guard, off in-memory SQLite).
+    May be wrapped, aliased or replaced: `client` and the factories do not go through it.
     """
-    session, close = _open_session(_fastsuite_transaction, _fastsuite_app_sessionmaker)
-    _fastsuite_transaction.close_later(close)
-    return session
+    return _fastsuite_session
 
 
 @pytest.fixture
 def app(_fastsuite_app: FastAPI) -> Iterator[FastAPI]:
-    """Function scope. The FastAPI app under test, built once per process.
+    """Function scope. The FastAPI app under test (fastsuite_app), built once per process.
 
     Fails the test if it leaves `app.dependency_overrides` changed (and restores them).
+    May be wrapped (a fixture `app(app)` that configures and returns the app it receives), not
+    replaced by another app: `client` serves the app of fastsuite_app, and says so if a
+    test's `app` is another one.
     """
     snapshot = dict(_fastsuite_app.dependency_overrides)
     yield _fastsuite_app
@@ -361,64 +409,86 @@ def app(_fastsuite_app: FastAPI) -> Iterator[FastAPI]:
         pytest.fail(OVERRIDE_LEAK.format(names=", ".join(leaked)), pytrace=False)
 
 
+@dataclass(frozen=True)
+class _ServedApp:
+    """The app as this test's clients reach it: through its transport, in its transaction."""
+
+    app: FastAPI
+    configured_as: str  # where fastsuite_app came from, for messages
+    transport: httpx.ASGITransport
+    scope: IsolationScope
+
+    def client(self, **options: Any) -> httpx.AsyncClient:
+        import httpx
+
+        options.setdefault("base_url", BASE_URL)
+        made = httpx.AsyncClient(transport=self.transport, **options)
+        self.scope.close_later(made.aclose)
+        return made
+
+
 @pytest.fixture
-def client(
-    app: FastAPI,
-    db_session: AsyncSession,
+def _fastsuite_served_app(
+    request: pytest.FixtureRequest,
+    _fastsuite_app: FastAPI,
+    _fastsuite_session: AsyncSession,
     _fastsuite_transaction: IsolationScope,
     _fastsuite_lifespan: _LiveApp,
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
-    _fastsuite_session_dependency: Callable[..., Any],
-) -> Iterator[httpx.AsyncClient]:
+    _fastsuite_session_dependency: Callable[..., Any] | None,
+    _fastsuite_app_sessions: AppSessions,
+) -> Iterator[_ServedApp]:
+    """The app's session dependency served from this test's transaction, for the test only."""
+    with overrides_restored(_fastsuite_app):
+        if _fastsuite_app_sessionmaker is None:
+            assert _fastsuite_session_dependency is not None  # one of the two is set
+            override = session_override(_fastsuite_transaction, _fastsuite_app_sessions)
+            _fastsuite_app.dependency_overrides[_fastsuite_session_dependency] = override
+        _fastsuite_lifespan.turns.lock = _fastsuite_transaction.request_lock
+        try:
+            yield _ServedApp(
+                _fastsuite_app,
+                _settings(request).describe("app"),
+                _fastsuite_lifespan.transport,
+                _fastsuite_transaction,
+            )
+        finally:
+            _fastsuite_lifespan.turns.lock = None
+
+
+def _check_same_app(app: FastAPI, served: _ServedApp) -> None:
+    if app is not served.app:
+        shown = f"{app!r:.60}"
+        pytest.fail(APP_REPLACED.format(app=shown, where=served.configured_as), pytrace=False)
+
+
+@pytest.fixture
+def client(app: FastAPI, _fastsuite_served_app: _ServedApp) -> httpx.AsyncClient:
     """Function scope. An httpx.AsyncClient bound to the app, base URL http://test.
 
     The app's lifespan has run (once per process); its session dependency, and its own
     session factory when fastsuite_sessionmaker is set, serve this test's transaction.
     Dependency overrides made during the test are undone after it. Concurrent requests take
     turns. Costs little more than db_session: the app and its lifespan are shared by the process.
+    May be wrapped (headers, a login), aliased or replaced; client_factory does not use it.
     """
-    import httpx
-
-    with overrides_restored(app):
-        if _fastsuite_app_sessionmaker is None:
-            override = session_override(_fastsuite_transaction)
-            app.dependency_overrides[_fastsuite_session_dependency] = override
-        _fastsuite_lifespan.turns.lock = _fastsuite_transaction.request_lock
-        http_client = httpx.AsyncClient(
-            transport=_fastsuite_lifespan.transport, base_url="http://test"
-        )
-        _fastsuite_transaction.close_later(http_client.aclose)
-        try:
-            yield http_client
-        finally:
-            _fastsuite_lifespan.turns.lock = None
+    _check_same_app(app, _fastsuite_served_app)
+    return _fastsuite_served_app.client()
 
 
 @pytest.fixture
-def client_factory(
-    client: httpx.AsyncClient,
-    _fastsuite_transaction: IsolationScope,
-    _fastsuite_lifespan: _LiveApp,
-) -> Callable[..., httpx.AsyncClient]:
+def client_factory(app: FastAPI, _fastsuite_served_app: _ServedApp) -> ClientFactory:
     """Function scope. `client_factory(headers=...)` makes more clients like `client`.
 
     Each is bound to the same app and the same test transaction (a logged-in client per user,
     say) and is closed after the test. Costs nothing until called.
     """
-
-    import httpx
-
-    def make(**options: Any) -> httpx.AsyncClient:
-        options.setdefault("base_url", client.base_url)
-        made = httpx.AsyncClient(transport=_fastsuite_lifespan.transport, **options)
-        _fastsuite_transaction.close_later(made.aclose)
-        return made
-
-    return make
+    _check_same_app(app, _fastsuite_served_app)
+    return _fastsuite_served_app.client
 
 
 @pytest.fixture
-def assert_num_queries(_fastsuite_transaction: IsolationScope) -> Callable[..., Any]:
+def assert_num_queries(_fastsuite_transaction: IsolationScope) -> AssertNumQueries:
     """Function scope. `with assert_num_queries(n):` fails unless the block runs n statements.
 
     The failure lists the statements with their parameters. BEGIN/SAVEPOINT/RELEASE/ROLLBACK
@@ -428,13 +498,13 @@ def assert_num_queries(_fastsuite_transaction: IsolationScope) -> Callable[..., 
 
 
 @pytest.fixture
-def assert_max_queries(_fastsuite_transaction: IsolationScope) -> Callable[..., Any]:
+def assert_max_queries(_fastsuite_transaction: IsolationScope) -> AssertMaxQueries:
     """Function scope. `with assert_max_queries(n):` fails if the block runs more than n."""
     return _queries.assert_max_queries
 
 
 @pytest.fixture
-def capture_on_commit_callbacks() -> Callable[..., Any]:
+def capture_on_commit_callbacks() -> CaptureOnCommitCallbacks:
     """Function scope. `async with capture_on_commit_callbacks() as tasks:` captures the
     background tasks the app schedules in the block; `await tasks.run()` runs them.
 

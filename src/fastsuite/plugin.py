@@ -6,37 +6,32 @@ Loaded through the `pytest11` entry point; the fixtures live in fastsuite.fixtur
 from __future__ import annotations
 
 import sys
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from fastsuite import _blocker, _drift, _factory_state, _misuse, _provision, fixtures
+from fastsuite import _blocker, _drift, _factory_state, _loop_scopes, _misuse, _provision, fixtures
 from fastsuite._config import (
     SETTING_SPECS,
-    Settings,
     add_options,
-    import_from_string,
+    check_choices,
     resolve_settings,
     settings_key,
 )
-from fastsuite._isolation import app_sessionmaker
 from fastsuite._markers import MARKERS, skip_postgresql_only
 from fastsuite._provision import describe_url
 from fastsuite._queries import QUERY_LOG_KEY
-from fastsuite._schema import is_metadata_source
+from fastsuite._targets import NOT_CONFIGURED, resolve_targets, targets_key
 
-# The engine, the app and its lifespan live for the whole test session, so tests and fixtures
-# must run in the session's event loop, or asyncpg/aiosqlite objects end up "attached to a
-# different loop". A project that sets these ini keys itself keeps its values.
-_LOOP_SCOPE_DEFAULTS = {
-    "asyncio_default_fixture_loop_scope": "session",
-    "asyncio_default_test_loop_scope": "session",
-}
+SESSIONS_FROM_ROUTES = (
+    "the class the app's routes receive from the session dependency, read when the app "
+    "factory has built the app"
+)
 _blocker_key = pytest.StashKey[_blocker.ConnectionBlocker]()
+_sessionmaker_restore_key = pytest.StashKey[Callable[[], None]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,56 +40,46 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    settings = resolve_settings(config)
-    config.stash[settings_key] = settings
-    # First, so that nothing the app does when imported reaches a database.
-    config.stash[_blocker_key] = _blocker.start(
-        enabled=settings.configured,
-        allowed=settings["allow_db_urls"],
-        where=settings.describe("allow_db_urls"),
-    )
-    _default_loop_scopes(config)
-    if settings.configured:
-        # `module:attr` paths are relative to the project's root, as for `uvicorn module:app`.
-        if str(config.rootpath) not in sys.path:
-            sys.path.insert(0, str(config.rootpath))
-        _check_imports(settings)
-        _provision.prepare_run(config)
     config.pluginmanager.register(fixtures, "fastsuite.fixtures")
     for line in MARKERS:
         config.addinivalue_line("markers", line)
+    settings = resolve_settings(config)
+    # Pushed by every run, enabled in a configured one only (an unconfigured run inside a
+    # configured one, as pytester makes, then blocks nothing); first, so that nothing the app
+    # does when imported reaches a database.
+    enabled = settings.configured and not config.option.help
+    config.stash[_blocker_key] = _blocker.start(
+        enabled=enabled,
+        allowed=settings["allow_db_urls"] if enabled else None,
+        where=settings.describe("allow_db_urls"),
+    )
+    if not settings.configured:
+        return  # installed, not used by this project: leave its run alone
+    # Before pytest-asyncio's own pytest_configure reads them.
+    _loop_scopes.default_to_session_loop(config)
+    if config.option.help:
+        return  # `pytest --help` works whatever the settings, and imports nothing of the project
+    check_choices(settings)
+    config.stash[settings_key] = settings
+    # `module:attr` paths are relative to the project's root, as for `uvicorn module:app`.
+    if str(config.rootpath) not in sys.path:
+        sys.path.insert(0, str(config.rootpath))
+    targets = config.stash[targets_key] = resolve_targets(settings)
+    if targets.sessionmaker is not None:
+        # Outside the scopes a test asked for, the app's session factory refuses to connect.
+        config.stash[_sessionmaker_restore_key] = _blocker.refuse_sessionmaker_outside_tests(
+            targets.sessionmaker
+        )
+    _provision.prepare_run(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    restore_sessionmaker = config.stash.get(_sessionmaker_restore_key, None)
+    if restore_sessionmaker is not None:
+        restore_sessionmaker()
     blocker = config.stash.get(_blocker_key, None)
     if blocker is not None:
         _blocker.stop(blocker)
-
-
-def _default_loop_scopes(config: pytest.Config) -> None:
-    for name, scope in _LOOP_SCOPE_DEFAULTS.items():
-        # pytest keeps no public way to tell "unset" from "set to the default", nor to give an
-        # ini key of another plugin a new default: its private ini tables do both.
-        if name not in config._inicfg:
-            config._inicache[name] = scope
-
-
-def _check_imports(settings: Settings) -> None:
-    """Stop the run at start, with a UsageError, when an import path is wrong."""
-    import_from_string(
-        settings,
-        "app",
-        "a FastAPI app or a factory returning one",
-        lambda obj: isinstance(obj, FastAPI) or callable(obj),
-    )
-    import_from_string(
-        settings, "metadata", "a SQLAlchemy MetaData or declarative base", is_metadata_source
-    )
-    import_from_string(
-        settings, "session_dependency", "the app's session dependency (a callable)", callable
-    )
-    if settings["sessionmaker"] is not None:
-        app_sessionmaker(settings)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -118,10 +103,14 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.Item]) -> None:
-    settings = session.config.stash[settings_key]
-    if settings.configured:
-        skip_postgresql_only(items, make_url(settings["db_url"] or "").get_backend_name())
-        _misuse.find_misuse(items)
+    settings = session.config.stash.get(settings_key, None)
+    if settings is None:
+        # An xdist worker's UsageError would crash it: there, the fixtures fail instead.
+        if not hasattr(session.config, "workerinput"):
+            _refuse_fixtures_unconfigured(items)
+        return
+    skip_postgresql_only(items, make_url(settings["db_url"] or "").get_backend_name())
+    _misuse.find_misuse(items)
     # A test marked fastsuite_db gets the database (its scope, the app's session factory and
     # the factories sent there) even if it asks for no fixture, or only for db_engine.
     for item in items:
@@ -131,6 +120,24 @@ def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.It
         elif "db_engine" in fixturenames and "_fastsuite_transaction" not in fixturenames:
             # What a test commits through db_engine itself is checked after it (leak guard).
             fixturenames.append("_fastsuite_engine_guard")
+
+
+def _refuse_fixtures_unconfigured(items: list[pytest.Item]) -> None:
+    """Stop the run at start if a test uses fastsuite's fixtures (or marker) unconfigured.
+
+    Every fixture of fastsuite that needs its settings depends on internal `_fastsuite_*` ones,
+    so a project's own fixture of the same name does not count.
+    """
+    for item in items:
+        fixturenames: list[str] = getattr(item, "fixturenames", [])
+        what = None
+        if any(name.startswith("_fastsuite_") for name in fixturenames):
+            public = [name for name in fixturenames if name in fixtures.__all__]
+            what = f"fastsuite's {public[0]} fixture" if public else "fastsuite's fixtures"
+        elif item.get_closest_marker("fastsuite_db"):
+            what = "the fastsuite_db marker"
+        if what is not None:
+            raise pytest.UsageError(NOT_CONFIGURED.format(test=item.nodeid, what=what))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -145,7 +152,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             value = describe_url(value)
         if value is not None:
             lines.append(f"  {spec.name}: {value} ({setting.source})")
-    return ["fastsuite:", *lines]
+    targets = config.stash.get(targets_key, None)
+    if targets is not None:
+        sessions = targets.sessions.describe() if targets.sessions else SESSIONS_FROM_ROUTES
+        lines.append(f"  session: {sessions}")
+    return ["fastsuite:", *lines, *_loop_scopes.header_lines(config)]
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -43,8 +43,8 @@ class Item(Base):
 class Tag(Base):
     """A key the client generates: SQLAlchemy inserts a batch of these in one executemany.
 
-    (Rows whose integer key the database assigns need RETURNING, and SQLAlchemy cannot batch
-    those on SQLite: it sends one INSERT per row, whatever the flush.)
+    (Rows whose integer key the database assigns come back through one multi-row INSERT ...
+    RETURNING on the harness's SQLite, as on PostgreSQL.)
     """
 
     __tablename__ = "tags"

@@ -1,0 +1,83 @@
+"""The project's objects the settings name (app, metadata, session dependency, sessionmaker),
+imported once per run, in pytest_configure, so a wrong path stops the run before any test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from fastsuite._config import Settings, import_from_string
+from fastsuite._schema import is_metadata_source, metadata_of
+from fastsuite._sessions import AppSessions, app_session_dependency, learn_app_sessions
+
+NOT_CONFIGURED = (
+    "fastsuite: {test} uses {what}, but fastsuite is not configured: "
+    "set fastsuite_app, fastsuite_metadata and fastsuite_session_dependency in your pytest "
+    "configuration ([tool.pytest.ini_options] or pytest.ini)."
+)
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What the project's settings point at, each resolved once per run."""
+
+    # The app, or a factory returning one (called once per test process, by the fixtures).
+    app: FastAPI | Callable[[], Any]
+    metadata: MetaData
+    # None when only fastsuite_sessionmaker is set: the app's dependency is then left alone.
+    session_dependency: Callable[..., Any] | None
+    # The app's own session factory, when fastsuite_sessionmaker is set.
+    sessionmaker: async_sessionmaker[Any] | None
+    # The class and options of the app's sessions; None when only the routes of an app that a
+    # factory builds can tell (the fixtures read them once the app is built).
+    sessions: AppSessions | None
+
+
+targets_key = pytest.StashKey[Targets]()
+
+
+def _is_app_source(target: Any) -> bool:
+    return isinstance(target, FastAPI) or callable(target)
+
+
+def _is_sessionmaker_source(target: Any) -> bool:
+    return isinstance(target, async_sessionmaker) or callable(target)
+
+
+def resolve_targets(settings: Settings) -> Targets:
+    """Import every configured target; a wrong one stops the run with a one-line UsageError."""
+    app = import_from_string(
+        settings, "app", "a FastAPI app or a factory returning one", _is_app_source
+    )
+    metadata = import_from_string(
+        settings, "metadata", "a SQLAlchemy MetaData or declarative base", is_metadata_source
+    )
+    dependency = app_session_dependency(settings)
+    maker = _app_sessionmaker(settings)
+    built = app if isinstance(app, FastAPI) else None  # a factory is called later, by a fixture
+    sessions = learn_app_sessions(settings, maker, dependency, built)
+    return Targets(app, metadata_of(metadata), dependency, maker, sessions)
+
+
+def _app_sessionmaker(settings: Settings) -> async_sessionmaker[Any] | None:
+    if settings["sessionmaker"] is None:
+        return None
+    target = import_from_string(
+        settings,
+        "sessionmaker",
+        "an async_sessionmaker or a function returning one",
+        _is_sessionmaker_source,
+    )
+    maker = target if isinstance(target, async_sessionmaker) else target()
+    if not isinstance(maker, async_sessionmaker):
+        raise pytest.UsageError(
+            f"fastsuite: {settings.describe('sessionmaker')} returned "
+            f"{type(maker).__name__}, not an async_sessionmaker."
+        )
+    return maker
