@@ -315,15 +315,18 @@ def test_a_session_dependency_the_app_never_uses_stops_the_run(items_project):
 
     # Without fastsuite_sessionmaker: the harness overrides the dependency, and only that.
     result = items_project.runpytest(
-        "-o", "fastsuite_session_dependency=items_app:make_lifespan", "-o", "fastsuite_sessionmaker="
+        "-o",
+        "fastsuite_session_dependency=items_app:make_lifespan",
+        "-o",
+        "fastsuite_sessionmaker=",
     )
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stdout.fnmatch_lines(
         [
-            "!*Exit: fastsuite: fastsuite_session_dependency = items_app:make_lifespan (ini): no route "
-            "of the app depends on items_app:make_lifespan, so the tests would not reach the app's "
-            "database through it. The app's routes depend on items_app:get_session, which "
+            "!*Exit: fastsuite: fastsuite_session_dependency = items_app:make_lifespan (ini): no "
+            "route of the app depends on items_app:make_lifespan, so the tests would not reach the "
+            "app's database through it. The app's routes depend on items_app:get_session, which "
             "yields a session: set fastsuite_session_dependency to it. !*"
         ]
     )

@@ -44,7 +44,8 @@ async def test_factories_persist_table_models_and_relationships(db_session):
     assert all(hero.id is not None and hero.team_id == team.id for hero in heroes)
     assert lone.team is not None and lone.team_id == lone.team.id != team.id
     assert await db_session.heroes_of("Preventers") == heroes
-    rows = (await db_session.exec(select(Hero).where(Hero.team_id == team.id))).all()
+    of_team = select(Hero).where(Hero.team_id == team.id).order_by(Hero.id)
+    rows = (await db_session.exec(of_team)).all()
     assert [hero.id for hero in rows] == [hero.id for hero in heroes]
 
 

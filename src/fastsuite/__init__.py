@@ -4,25 +4,31 @@ Everything public is here: the helpers and types below, and the plugin's two pub
 `fastsuite.plugin` (the pytest11 entry point) and `fastsuite.fixtures` (the fixtures a project
 may wrap or replace). Every other module is private (`fastsuite._name`).
 
+The names are imported on first use: the `fastsuite-warm` client runs from this package and
+must start without importing pytest, SQLAlchemy or factory_boy.
+
 PYTEST_DONT_REWRITE: this module has no assert to rewrite, and pytest's rewriting of a
 plugin's modules would add its helper modules to the package's names.
 """
 
-from typing import TYPE_CHECKING as _TYPE_CHECKING
-from typing import Any as _Any
+import typing as _typing
 
-from fastsuite import fixtures, plugin
-from fastsuite._background import CapturedCallbacks
-from fastsuite._protocols import (
-    AssertMaxQueries,
-    AssertNumQueries,
-    CaptureOnCommitCallbacks,
-    ClientFactory,
-)
-from fastsuite._queries import CapturedQueries, Query, assert_max_queries, assert_num_queries
-
-if _TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
+    from fastsuite import fixtures, plugin
+    from fastsuite._background import CapturedCallbacks
     from fastsuite._factories import AsyncFactory
+    from fastsuite._protocols import (
+        AssertMaxQueries,
+        AssertNumQueries,
+        CaptureOnCommitCallbacks,
+        ClientFactory,
+    )
+    from fastsuite._queries import (
+        CapturedQueries,
+        Query,
+        assert_max_queries,
+        assert_num_queries,
+    )
 
 __all__ = [
     "AssertMaxQueries",
@@ -39,13 +45,34 @@ __all__ = [
     "plugin",
 ]
 
+# Where each public name lives; a module's name means the module itself.
+_HOMES = {
+    "AssertMaxQueries": "fastsuite._protocols",
+    "AssertNumQueries": "fastsuite._protocols",
+    "AsyncFactory": "fastsuite._factories",
+    "CaptureOnCommitCallbacks": "fastsuite._protocols",
+    "CapturedCallbacks": "fastsuite._background",
+    "CapturedQueries": "fastsuite._queries",
+    "ClientFactory": "fastsuite._protocols",
+    "Query": "fastsuite._queries",
+    "assert_max_queries": "fastsuite._queries",
+    "assert_num_queries": "fastsuite._queries",
+    "fixtures": "fastsuite.fixtures",
+    "plugin": "fastsuite.plugin",
+}
 
-def __getattr__(name: str) -> _Any:
-    # AsyncFactory imports factory_boy, and factory_boy imports Faker: a second or so per test
-    # process, paid only by the projects that use factories (and never by an xdist controller).
-    if name == "AsyncFactory":
-        from fastsuite._factories import AsyncFactory
 
-        globals()[name] = AsyncFactory
-        return AsyncFactory
-    raise AttributeError(f"module 'fastsuite' has no attribute {name!r}")
+def __getattr__(name: str) -> _typing.Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'fastsuite' has no attribute {name!r}")
+    from importlib import import_module
+
+    module = import_module(home)
+    value = module if home == f"fastsuite.{name}" else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

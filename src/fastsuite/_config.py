@@ -124,6 +124,13 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         option="--fastsuite-allow-db-urls",
         env="FASTSUITE_ALLOW_DB_URLS",
     ),
+    SettingSpec(
+        "bytecode_cache",
+        "directory (relative to the rootdir) for bytecode and rewritten asserts, written even "
+        "where Python may not write bytecode (PYTHONDONTWRITEBYTECODE); default: off",
+        option="--fastsuite-bytecode-cache",
+        env="FASTSUITE_BYTECODE_CACHE",
+    ),
 )
 
 

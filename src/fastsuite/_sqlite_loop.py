@@ -91,15 +91,15 @@ class SQLiteLoopDialect(SQLiteDialect_pysqlite):
 
     def do_savepoint(self, connection: Any, name: str) -> None:
         if not self._control(connection, "SAVEPOINT", name):
-            super().do_savepoint(connection, name)
+            super().do_savepoint(connection, name)  # type: ignore[no-untyped-call]
 
     def do_release_savepoint(self, connection: Any, name: str) -> None:
         if not self._control(connection, "RELEASE SAVEPOINT", name):
-            super().do_release_savepoint(connection, name)
+            super().do_release_savepoint(connection, name)  # type: ignore[no-untyped-call]
 
     def do_rollback_to_savepoint(self, connection: Any, name: str) -> None:
         if not self._control(connection, "ROLLBACK TO SAVEPOINT", name):
-            super().do_rollback_to_savepoint(connection, name)
+            super().do_rollback_to_savepoint(connection, name)  # type: ignore[no-untyped-call]
 
     def _control(self, connection: Any, verb: str, name: str) -> bool:
         """Send `verb name` to sqlite3; False when it must go through SQLAlchemy instead."""

@@ -27,6 +27,7 @@ import pytest
 from sqlalchemy import event, exc, func, schema, types
 from sqlalchemy.dialects.sqlite import DATE, DATETIME
 from sqlalchemy.engine import Connection, Dialect, ExceptionContext
+from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import compiler, elements, operators
 
@@ -223,6 +224,11 @@ def _abort_after_failure(sync_engine: Any, dialect: Dialect) -> None:
     def _forget(connection: Connection) -> None:
         connection.info.pop(_ABORTED_KEY, None)
 
+    # The harness's driver sends ROLLBACK TO straight to sqlite3, past the cursor events above.
+    @event.listens_for(sync_engine, "rollback_savepoint")
+    def _forget_at_savepoint(connection: Connection, _name: str, _context: Any) -> None:
+        connection.info.pop(_ABORTED_KEY, None)
+
     do_commit = dialect.do_commit
     do_rollback = dialect.do_rollback
 
@@ -234,6 +240,19 @@ def _abort_after_failure(sync_engine: Any, dialect: Dialect) -> None:
             do_commit(dbapi_connection)
 
     dialect.do_commit = commit_unless_aborted  # type: ignore[method-assign]
+
+    do_release = dialect.do_release_savepoint
+    release_through_sqlalchemy: Any = DefaultDialect.do_release_savepoint
+
+    def release_unless_aborted(connection: Connection, name: str) -> None:
+        if connection.info.get(_ABORTED_KEY):
+            # Through SQLAlchemy's own execution path, past the harness driver's shortcut for
+            # transaction control, so that the refusal above raises as a database error.
+            release_through_sqlalchemy(dialect, connection, name)
+        else:
+            do_release(connection, name)
+
+    dialect.do_release_savepoint = release_unless_aborted  # type: ignore[method-assign]
 
 
 # Bind checks -----------------------------------------------------------------------------

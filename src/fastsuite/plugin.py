@@ -13,7 +13,16 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import make_url
 
-from fastsuite import _blocker, _drift, _factory_state, _loop_scopes, _misuse, _provision, fixtures
+from fastsuite import (
+    _blocker,
+    _drift,
+    _factory_state,
+    _loop_scopes,
+    _misuse,
+    _provision,
+    _startup,
+    fixtures,
+)
 from fastsuite._config import (
     SETTING_SPECS,
     add_options,
@@ -35,7 +44,16 @@ _sessionmaker_restore_key = pytest.StashKey[Callable[[], None]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    # The earliest hook: the collector stays off until collection ends (fastsuite._startup).
+    _startup.begin()
     add_options(parser)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    # Before the first conftest is imported, so its rewritten asserts are cached too.
+    if (directory := _startup.bytecode_cache_dir(early_config)) is not None:
+        _startup.use_bytecode_cache(early_config, directory)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -54,6 +72,7 @@ def pytest_configure(config: pytest.Config) -> None:
         where=settings.describe("allow_db_urls"),
     )
     if not settings.configured:
+        _startup.cancel()
         return  # installed, not used by this project: leave its run alone
     # Before pytest-asyncio's own pytest_configure reads them.
     _loop_scopes.default_to_session_loop(config)
@@ -73,7 +92,15 @@ def pytest_configure(config: pytest.Config) -> None:
     _provision.prepare_run(config)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    # After collection (which an xdist controller skips), before the first test.
+    _startup.finish()
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
+    _startup.finish()
+    _startup.restore_bytecode_settings(config)
     restore_sessionmaker = config.stash.get(_sessionmaker_restore_key, None)
     if restore_sessionmaker is not None:
         restore_sessionmaker()
@@ -83,6 +110,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    # Configuration is over: what it built lives as long as the process.
+    _startup.freeze()
     # Once per run, before xdist starts its workers (its own hook runs last): e.g. build the
     # PostgreSQL template database that each worker copies.
     _provision.start_run(session.config)

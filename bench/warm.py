@@ -1,0 +1,164 @@
+"""The local loop (issue 16): one test re-run after an edit, cold `pytest` against fastsuite-warm.
+
+    uv run python bench/warm.py                 # 9 rounds
+    uv run python bench/warm.py --rounds 15 --compare-ref main
+
+Legs, interleaved in every round (order reversed every other round), each after an edit:
+
+- `cold`: `.venv/bin/pytest ARGS`, as a developer re-runs one test;
+- `cold+cache`: the same with the opt-in bytecode cache (FASTSUITE_BYTECODE_CACHE);
+- `warm`: `.venv/bin/fastsuite-warm ARGS` (its zygote started and learned before round 1);
+- `REF`, with --compare-ref: cold, with the plugin's sources as they are at that git ref (to
+  measure what the start-up changes of this branch did).
+
+Edits: `app` appends a comment to an app module the test imports (its bytecode is stale), `test`
+appends one to the test's own 700-line module (its rewritten asserts are stale). Every edit is
+undone at the end. Figures: medians over the rounds of the time to the first result (the first
+" PASSED" on stdout) and of the whole process; warm ÷ cold per round, then the median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = ROOT / ".venv" / "bin"
+TEST = "backend/tests/api/test_contexts.py::test_anonymous_create_writes_nothing"
+ARGS = ["-v", "-p", "no:randomly", "-p", "no:cacheprovider", TEST]
+EDITS = {"app": ROOT / "backend/app/services/contexts.py", "test": ROOT / TEST.split("::")[0]}
+
+
+def run(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Seconds to the first result and to the end of the process."""
+    start = time.perf_counter()
+    first = None
+    output = b""
+    proc = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    while chunk := os.read(proc.stdout.fileno(), 65536):
+        output += chunk
+        if first is None and b" PASSED" in output:
+            first = time.perf_counter() - start
+    proc.wait()
+    whole = time.perf_counter() - start
+    if proc.returncode != 0 or first is None:
+        raise SystemExit(f"{command[0]} failed:\n{output.decode(errors='replace')[-3000:]}")
+    return first, whole
+
+
+def edit(path: Path, counter: int) -> None:
+    with path.open("a") as file:
+        file.write(f"# bench/warm.py edit {counter}\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--compare-ref", help="also run cold with the plugin of this git ref")
+    options = parser.parse_args()
+
+    scratch = Path(tempfile.mkdtemp(prefix="fsw-bench-"))
+    base = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("FASTSUITE_", "PYTEST_"))},
+        "PYTHONUNBUFFERED": "1",
+        "FASTSUITE_WARM_DIR": str(scratch / "state"),
+    }
+    legs: dict[str, tuple[list[str], dict[str, str]]] = {
+        "cold": ([str(BIN / "pytest"), *ARGS], base),
+        "cold+cache": (
+            [str(BIN / "pytest"), *ARGS],
+            {**base, "FASTSUITE_BYTECODE_CACHE": str(scratch / "bytecode")},
+        ),
+        "warm": ([str(BIN / "fastsuite-warm"), *ARGS], base),
+    }
+    if options.compare_ref:
+        source = scratch / "ref"
+        source.mkdir()
+        archive = subprocess.run(
+            ["git", "archive", options.compare_ref, "src"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
+        legs[options.compare_ref] = (
+            [str(BIN / "pytest"), *ARGS],
+            {**base, "PYTHONPATH": str(source / "src")},
+        )
+
+    originals = {name: path.read_bytes() for name, path in EDITS.items()}
+    samples: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    print(
+        f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}, "
+        f"load average {os.getloadavg()[0]:.1f}, {options.rounds} rounds"
+    )
+    try:
+        # Untimed: the warm leg's first run is cold, learns, and starts the zygote.
+        for command, env in legs.values():
+            run(command, env)
+        deadline = time.monotonic() + 120
+        while (
+            "serves this environment"
+            not in subprocess.run(
+                [str(BIN / "fastsuite-warm"), "--status"], env=base, capture_output=True, text=True
+            ).stdout
+        ):
+            assert time.monotonic() < deadline, "the zygote did not start"
+            time.sleep(0.2)
+        run(*legs["warm"])  # the child records what the zygote lacks; it preloads it
+        time.sleep(2)
+        counter = 0
+        for round_ in range(options.rounds):
+            order = list(legs) if round_ % 2 == 0 else list(legs)[::-1]
+            for what, path in EDITS.items():
+                for leg in order:
+                    counter += 1
+                    edit(path, counter)
+                    samples.setdefault((leg, what), []).append(run(*legs[leg]))
+            print(f"round {round_ + 1} done, load average {os.getloadavg()[0]:.1f}", flush=True)
+    finally:
+        for name, path in EDITS.items():
+            path.write_bytes(originals[name])
+        subprocess.run([str(BIN / "fastsuite-warm"), "--stop"], env=base, capture_output=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+    report(samples, list(legs))
+
+
+def report(samples: dict[tuple[str, str], list[tuple[float, float]]], legs: list[str]) -> None:
+    print()
+    print(
+        "| after editing | leg | first result (s) | whole process (s) "
+        "| first ÷ cold | whole ÷ cold |"
+    )
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    for what in EDITS:
+        cold = samples[("cold", what)]
+        for leg in legs:
+            mine = samples[(leg, what)]
+            first = statistics.median(s[0] for s in mine)
+            whole = statistics.median(s[1] for s in mine)
+            ratio_first = statistics.median(m[0] / c[0] for m, c in zip(mine, cold, strict=True))
+            ratio_whole = statistics.median(m[1] / c[1] for m, c in zip(mine, cold, strict=True))
+            low, high = min(s[0] for s in mine), max(s[0] for s in mine)
+            print(
+                f"| {what} module | {leg} | {first:.3f} ({low:.2f}–{high:.2f}) | {whole:.3f} "
+                f"| {ratio_first:.2f} | {ratio_whole:.2f} |"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Where fastsuite-warm keeps its state, and which zygote serves which environment."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+STATE_DIR_ENV = "FASTSUITE_WARM_DIR"
+VERBOSE_ENV = "FASTSUITE_WARM_VERBOSE"
+MAX_RUNS_ENV = "FASTSUITE_WARM_MAX_RUNS"
+IDLE_ENV = "FASTSUITE_WARM_IDLE"
+DEFAULT_MAX_RUNS = 50
+DEFAULT_IDLE_SECONDS = 3600
+
+# Variables a shell changes as it moves around, which no import depends on: a zygote serves
+# the same shell after a `cd`. Every other variable is part of the environment's identity.
+_VOLATILE_ENV = frozenset({"PWD", "OLDPWD", "_", "SHLVL", VERBOSE_ENV})
+
+
+def state_dir() -> Path:
+    """A per-user directory, outside any repository: $XDG_RUNTIME_DIR or ~/.cache."""
+    if configured := os.environ.get(STATE_DIR_ENV):
+        directory = Path(configured)
+    elif runtime := os.environ.get("XDG_RUNTIME_DIR"):
+        directory = Path(runtime) / "fastsuite"
+    else:
+        directory = Path.home() / ".cache" / "fastsuite" / "warm"
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return directory
+
+
+def environment_key(environ: dict[str, str]) -> str:
+    """One zygote per interpreter and environment: what imports may depend on."""
+    digest = hashlib.sha256()
+    for part in (sys.prefix, sys.executable):
+        digest.update(part.encode() + b"\0")
+    for name in sorted(environ):
+        if name not in _VOLATILE_ENV:
+            digest.update(f"{name}={environ[name]}".encode("utf-8", "surrogateescape") + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def interpreter_flags() -> list[object]:
+    """What the interpreter was started with; a zygote serves only its own flags."""
+    return [list(sys.flags), list(sys.warnoptions), sorted(map(str, sys._xoptions.items()))]
+
+
+def setting(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    return int(value) if value.isdigit() else default
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The files of one environment's zygote."""
+
+    directory: Path
+    key: str
+
+    @property
+    def socket(self) -> Path:
+        return self.directory / f"{self.key}.sock"
+
+    @property
+    def lock(self) -> Path:
+        return self.directory / f"{self.key}.lock"
+
+    @property
+    def learned(self) -> Path:
+        return self.directory / f"{self.key}.modules.json"
+
+    @property
+    def log(self) -> Path:
+        return self.directory / f"{self.key}.log"
+
+    @property
+    def pycache(self) -> Path:
+        return self.directory / "pycache"
+
+
+def paths_for(environ: dict[str, str]) -> Paths:
+    return Paths(state_dir(), environment_key(environ))

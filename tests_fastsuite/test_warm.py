@@ -1,0 +1,470 @@
+"""fastsuite-warm: served warm when it can be, cold when it must, and the same outcome either way.
+
+Each test gets its own state folder (FASTSUITE_WARM_DIR) and stops its zygotes at the end. The
+rules are tested in a throwaway virtual environment that sees this repository's packages
+through a .pth file and owns one third-party module of its own (`warmprobe`), so a test can
+change a preloaded file without touching the environment other runs use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from fastsuite._warm.fallback import cold_reason
+from fastsuite._warm.learning import is_preloadable
+from fastsuite._warm.tracing import reaching, traced_imports
+
+REPO = Path(__file__).resolve().parents[1]
+WARM_COMMAND = Path(sys.executable).parent / "fastsuite-warm"
+
+PASSING_AND_FAILING = """
+import warmprobe
+
+def test_passes():
+    assert warmprobe.VALUE == 1
+
+def test_fails():
+    assert warmprobe.VALUE == 2
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "tty", "reason"),
+    [
+        (["-x", "tests"], True, None),
+        (["--pdb"], False, "--pdb needs the debugger on the terminal"),
+        (["--trace", "-x"], False, "--trace needs the debugger on the terminal"),
+        (["-n", "2"], False, "-n: xdist starts worker processes of its own"),
+        (["-xn2"], False, "-n: xdist starts worker processes of its own"),
+        (["--numprocesses=2"], False, "--numprocesses: xdist starts worker processes of its own"),
+        (["-s"], True, "-s with a terminal (interactive use)"),
+        (["-xs"], True, "-s with a terminal (interactive use)"),
+        (["-s"], False, None),
+        (["--capture=no"], True, "--capture=no with a terminal (interactive use)"),
+        (["-k", "slow"], True, None),
+        (["-ks"], True, None),
+        (["-p", "no:randomly"], False, None),
+        (["--", "-n"], False, None),
+    ],
+)
+def test_cold_reason_from_the_command_line(args, tty, reason):
+    assert cold_reason(args, stdin_is_tty=tty) == reason
+
+
+def test_only_third_party_modules_that_pytest_leaves_alone_are_preloadable():
+    import _pytest.python
+    import sqlalchemy.orm
+
+    import fastsuite.plugin
+    from tests_fastsuite import conftest  # a module of this project
+
+    assert is_preloadable("sqlalchemy.orm", sqlalchemy.orm, rewrite_marked=[])
+    assert is_preloadable("_pytest.python", _pytest.python, rewrite_marked=[])
+    assert not is_preloadable("sqlalchemy.orm", sqlalchemy.orm, rewrite_marked=["sqlalchemy"])
+    assert not is_preloadable("fastsuite.plugin", fastsuite.plugin, rewrite_marked=[])
+    assert not is_preloadable("tests_fastsuite.conftest", conftest, rewrite_marked=[])
+    # A module pytest rewrote (its loader is pytest's), wherever it lives.
+    assert type(conftest.__loader__).__name__ == "AssertionRewritingHook"
+    assert not is_preloadable("sqlalchemy.orm", conftest, rewrite_marked=[])
+
+
+def test_every_importer_of_a_rewritten_module_is_found_cache_hits_included(tmp_path, monkeypatch):
+    package = tmp_path / "tracedpkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "rewritten.py").write_text("")
+    (package / "first.py").write_text("from . import middle\n")
+    (package / "middle.py").write_text("import tracedpkg.rewritten\n")
+    (package / "second.py").write_text("from tracedpkg import rewritten\n")  # a cache hit
+    (package / "clean.py").write_text("import json\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    try:
+        with traced_imports() as graph:
+            for name in ("first", "second", "clean"):
+                importlib.import_module(f"tracedpkg.{name}")
+    finally:
+        for name in [name for name in sys.modules if name.startswith("tracedpkg")]:
+            del sys.modules[name]
+
+    assert reaching(graph, lambda module: module == "tracedpkg.rewritten") == {
+        "tracedpkg.first",
+        "tracedpkg.middle",
+        "tracedpkg.second",
+    }
+
+
+FORK_SAFETY_PROBE = """
+import threading, time
+from fastsuite._warm.checks import open_descriptors, unsafe_to_fork
+
+allowed = set(open_descriptors())
+print(unsafe_to_fork(allowed))
+with open(__file__) as stray:
+    print(unsafe_to_fork(allowed).replace(f"descriptor {stray.fileno()} ", "descriptor N "))
+thread = threading.Thread(target=time.sleep, args=(1,))
+thread.start()
+print(unsafe_to_fork(allowed))
+"""
+
+
+def test_a_zygote_will_not_fork_beside_a_thread_or_a_stray_descriptor(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text(FORK_SAFETY_PROBE)
+
+    result = subprocess.run(  # noqa: S603 (this interpreter, our own probe)
+        [sys.executable, str(probe)], capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout.splitlines() == [
+        "None",
+        f"descriptor N is open ({probe})",
+        "2 threads are running",
+    ]
+
+
+@dataclass
+class Warm:
+    """fastsuite-warm in a throwaway environment, with a project folder."""
+
+    command: Path
+    project: Path
+    env: dict[str, str]
+    site_packages: Path
+    runs: list[subprocess.CompletedProcess[str]] = field(default_factory=list)
+
+    def run(self, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(  # noqa: S603 (our own command)
+            [str(self.command), *args],
+            cwd=self.project,
+            env={**self.env, **extra_env},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        self.runs.append(result)
+        return result
+
+    def status(self) -> str:
+        return self.run("--status").stdout
+
+    def wait_for_zygote(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while "serves this environment" not in self.status():
+            assert time.monotonic() < deadline, f"no zygote started: {self.log()}"
+            time.sleep(0.2)
+
+    def log(self) -> str:
+        state = Path(self.env["FASTSUITE_WARM_DIR"])
+        return "\n".join(log.read_text() for log in state.glob("*.log"))
+
+
+def served(result: subprocess.CompletedProcess[str]) -> str:
+    """How fastsuite-warm says it ran (FASTSUITE_WARM_VERBOSE): 'warm' or 'cold run: why'.
+
+    The last word counts: a child that finds it must not run says so before a cold run.
+    """
+    lines = [line for line in result.stderr.splitlines() if line.startswith("fastsuite-warm: ")]
+    assert lines, result.stderr
+    said = lines[-1].removeprefix("fastsuite-warm: ")
+    return "warm" if said.startswith("warm run") else said
+
+
+def _base_env(state: Path) -> dict[str, str]:
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("PYTEST_", "FASTSUITE_", "COV_", "VIRTUAL_ENV"))
+    }
+    env.update(FASTSUITE_WARM_DIR=str(state), FASTSUITE_WARM_VERBOSE="1")
+    return env
+
+
+@pytest.fixture
+def state_dir() -> Iterator[Path]:
+    # Short: a Unix socket's path must fit in about 100 bytes.
+    state = Path(tempfile.mkdtemp(prefix="fsw-"))
+    yield state
+    shutil.rmtree(state, ignore_errors=True)
+
+
+def _stop_zygotes(warm: Warm) -> None:
+    pids = [
+        int(line.split()[2])
+        for line in warm.run("--status").stdout.splitlines()
+        if line.startswith("fastsuite-warm: zygote ")
+    ]
+    warm.run("--stop")
+    deadline = time.monotonic() + 30
+    for pid in pids:
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture
+def warm(tmp_path: Path, state_dir: Path) -> Iterator[Warm]:
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)  # noqa: S603
+    site_packages = Path(
+        sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)})
+    )
+    # This repository's packages, seen from outside the new environment's own site-packages:
+    # to the zygote they are not third-party, so only `warmprobe` and the standard library
+    # are preloaded from there.
+    outer = [*sysconfig.get_paths()["purelib"].split(os.pathsep), str(REPO / "src")]
+    (site_packages / "outer.pth").write_text("\n".join(outer) + "\n")
+    (site_packages / "warmprobe.py").write_text(
+        "import random\n\nVALUE = 1\nRNG = random.Random()\n"
+    )
+    command = venv / "bin" / "fastsuite-warm"
+    command.write_text(
+        f"#!{venv}/bin/python\nimport sys\nfrom fastsuite._warm.client import main\n"
+        "sys.exit(main())\n"
+    )
+    command.chmod(0o755)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n")
+    (project / "test_probe.py").write_text(PASSING_AND_FAILING)
+    env = {**_base_env(state_dir), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    handle = Warm(command, project, env, site_packages)
+    yield handle
+    _stop_zygotes(handle)
+
+
+def _started(warm: Warm) -> Warm:
+    """The first run is cold and learns; the zygote it starts serves the next."""
+    first = warm.run("-q")
+    assert served(first) == "cold run: no zygote serves this environment yet"
+    warm.wait_for_zygote()
+    return warm
+
+
+def _without_durations(output: str) -> str:
+    return "\n".join(line.rsplit(" in ", 1)[0] for line in output.splitlines())
+
+
+@pytest.mark.slow
+def test_a_warm_run_prints_and_exits_as_a_cold_run(warm):
+    cold = warm.run("-q", "-p", "no:randomly")
+    warm.wait_for_zygote()
+
+    hot = warm.run("-q", "-p", "no:randomly")
+
+    assert served(hot) == "warm"
+    assert hot.returncode == cold.returncode == 1
+    assert _without_durations(hot.stdout) == _without_durations(cold.stdout)
+    assert "assert 1 == 2" in hot.stdout
+    assert "1 failed, 1 passed" in hot.stdout
+
+
+@pytest.mark.slow
+def test_each_warm_run_has_fresh_random_state(warm):
+    _started(warm)
+    (warm.project / "test_probe.py").write_text(
+        "import random, warmprobe\n\n"
+        "def test_draws():\n"
+        "    print('draws', warmprobe.RNG.random(), random.random())\n"
+    )
+
+    runs = [warm.run("-q", "-s") for _ in range(2)]
+
+    assert [served(run) for run in runs] == ["warm", "warm"]
+    draws = [next(line for line in run.stdout.splitlines() if "draws" in line) for run in runs]
+    assert draws[0] != draws[1]
+
+
+@pytest.mark.slow
+def test_a_changed_preloaded_file_runs_cold_and_restarts_the_zygote(warm):
+    _started(warm)
+    probe = warm.site_packages / "warmprobe.py"
+    assert served(warm.run("-q")) == "warm"
+    os.utime(probe, ns=(probe.stat().st_atime_ns, probe.stat().st_mtime_ns + 10**9))
+
+    stale = warm.run("-q")
+
+    assert served(stale) == f"cold run: {probe} changed since it was preloaded"
+    assert stale.returncode == 1
+    warm.wait_for_zygote()
+    assert served(warm.run("-q")) == "warm"
+
+
+@pytest.mark.slow
+def test_the_zygote_restarts_after_its_runs_are_spent(warm):
+    warm.env["FASTSUITE_WARM_MAX_RUNS"] = "2"
+    _started(warm)
+
+    assert [served(warm.run("-q")) for _ in range(2)] == ["warm", "warm"]
+
+    # The zygote replaces itself (exec: the same pid) after its second run.
+    deadline = time.monotonic() + 120
+    while warm.log().count(" serving ") < 2 or "0 runs" not in warm.status():
+        assert time.monotonic() < deadline, warm.log()
+        time.sleep(0.2)
+    assert served(warm.run("-q")) == "warm"
+
+
+@pytest.mark.slow
+def test_a_changed_environment_runs_cold_and_gets_a_zygote_of_its_own(warm):
+    _started(warm)
+
+    changed = warm.run("-q", FASTSUITE_PROBE_VARIABLE="1")
+
+    assert served(changed) == "cold run: no zygote serves this environment yet"
+    assert changed.returncode == 1
+    assert served(warm.run("-q")) == "warm"  # the first environment's zygote still serves it
+    deadline = time.monotonic() + 120
+    while served(warm.run("-q", FASTSUITE_PROBE_VARIABLE="1")) != "warm":
+        assert time.monotonic() < deadline, warm.log()
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_a_debugger_or_xdist_runs_cold(warm):
+    _started(warm)
+
+    pdb = warm.run("-q", "--pdb", "-k", "passes")
+    xdist = warm.run("-q", "-n", "1", "-k", "passes")
+
+    assert served(pdb) == "cold run: --pdb needs the debugger on the terminal"
+    assert pdb.returncode == 0
+    assert served(xdist) == "cold run: -n: xdist starts worker processes of its own"
+
+
+@pytest.mark.slow
+def test_a_debugger_asked_for_in_the_ini_file_runs_cold(warm):
+    _started(warm)
+    (warm.project / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider --pdb\n")
+
+    result = warm.run("-q", "-k", "passes")
+
+    assert served(result) == "cold run: --pdb/--trace needs the debugger on the terminal"
+    assert result.returncode == 0
+    assert "1 passed" in result.stdout
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_the_client_interrupts_the_warm_run_with_exit_code_2(warm):
+    _started(warm)
+    started = warm.project / "started"
+    (warm.project / "test_probe.py").write_text(
+        "import pathlib, time\n\n"
+        "def test_waits():\n"
+        f"    pathlib.Path({str(started)!r}).write_text('')\n"
+        "    time.sleep(60)\n"
+    )
+    client = subprocess.Popen(  # noqa: S603 (our own command)
+        [str(warm.command), "-q"],
+        cwd=warm.project,
+        env=warm.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not started.exists():
+        assert client.poll() is None
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+    client.send_signal(signal.SIGINT)
+    stdout, stderr = client.communicate(timeout=60)
+
+    assert "fastsuite-warm: warm run" in stderr
+    assert client.returncode == 2
+    assert "KeyboardInterrupt" in stdout
+
+
+@pytest.mark.slow
+def test_status_and_stop(warm):
+    assert "no zygote is running" in warm.status()
+    _started(warm)
+    assert "serves this environment" in warm.status()
+
+    stopped = warm.run("--stop")
+
+    assert stopped.stdout == "fastsuite-warm: stopped 1 zygote(s)\n"
+    deadline = time.monotonic() + 30
+    while "no zygote is running" not in warm.status():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+
+def test_stop_and_status_take_no_other_arguments(state_dir):
+    result = subprocess.run(  # noqa: S603 (our own command)
+        [str(WARM_COMMAND), "--stop", "-x"],
+        env=_base_env(state_dir),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 4
+    assert result.stderr == "fastsuite-warm: --stop takes no other arguments\n"
+
+
+def _outcomes(junitxml: Path) -> dict[str, str]:
+    outcomes = {}
+    for case in ET.parse(junitxml).getroot().iter("testcase"):  # noqa: S314 (our own run's)
+        verdicts = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
+        outcomes[f"{case.get('classname')}::{case.get('name')}"] = ",".join(verdicts) or "passed"
+    return outcomes
+
+
+@pytest.mark.slow
+def test_the_whole_suite_warm_gives_the_ids_and_outcomes_of_a_cold_run(tmp_path, state_dir):
+    env = _base_env(state_dir)
+    args = ["-q", "-p", "no:cacheprovider", "--randomly-seed=1234"]
+
+    def run(name: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S603 (our own command)
+            [str(WARM_COMMAND), *args, f"--junitxml={tmp_path / name}"],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
+
+    handle = Warm(WARM_COMMAND, REPO, env, Path())
+    try:
+        cold = run("cold.xml")
+        assert served(cold) == "cold run: no zygote serves this environment yet"
+        handle.wait_for_zygote()
+
+        hot = run("warm.xml")
+
+        assert served(hot) == "warm", hot.stderr
+        assert hot.returncode == cold.returncode == 0, hot.stdout[-2000:]
+        cold_outcomes = _outcomes(tmp_path / "cold.xml")
+        assert len(cold_outcomes) > 500
+        assert _outcomes(tmp_path / "warm.xml") == cold_outcomes
+    finally:
+        _stop_zygotes(handle)
