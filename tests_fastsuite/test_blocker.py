@@ -8,9 +8,11 @@ import pytest
 
 REFUSED = (
     "fastsuite: refused a connection to {url} in {test} (call): during a test run SQLAlchemy "
-    "may connect only to the run's test databases. Route this code through the app's session "
+    "may connect only to the run's test databases. Route the app's code through its session "
     "dependency (fastsuite_session_dependency) or its sessionmaker (fastsuite_sessionmaker), "
-    "or allow this database in fastsuite_allow_db_urls (--fastsuite-allow-db-urls)."
+    "and a test's through the db_session, client, client_factory or db_engine fixture (or "
+    "@pytest.mark.fastsuite_db); or allow this database in fastsuite_allow_db_urls "
+    "(--fastsuite-allow-db-urls)."
 )
 NOT_ASKED = (
     "fastsuite: the app's sessionmaker was used in {test} (call), which did not ask for the "
