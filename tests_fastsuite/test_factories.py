@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from postgresql_server import database_of_its_own, requires_postgresql, url_with
 
 FACTORIES = """
 from sqlalchemy import func, select
@@ -240,5 +241,18 @@ def test_factories_commit_in_real_commit_tests(items_project):
     items_project.makepyfile(test_real_commits=REAL_COMMITS)
 
     result = items_project.runpytest("-p", "no:randomly")
+
+    result.assert_outcomes(passed=2)
+
+
+@pytest.mark.slow
+@requires_postgresql
+def test_factories_commit_in_real_commit_tests_on_postgresql(items_project):
+    items_project.makepyfile(test_real_commits=REAL_COMMITS)
+
+    with database_of_its_own() as name:
+        result = items_project.runpytest(
+            "-p", "no:randomly", f"--fastsuite-db-url={url_with(name)}"
+        )
 
     result.assert_outcomes(passed=2)
