@@ -25,7 +25,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from fastsuite import _blocker, _sqlite_loop, _strict_sqlite
+from fastsuite import _blocker, _sqlite_loop, _strict_sqlite, _strict_sqlite_engine
 from fastsuite._config import Settings, settings_key
 from fastsuite._migrations import AlembicSetup, load_alembic_setup
 from fastsuite._preflight import check_database_url, is_in_memory_sqlite
@@ -240,7 +240,7 @@ class DefaultProvisioner:
         engine = create_test_engine(self.url, sqlite_driver=self.sqlite_driver)
         strict = self.strict_checks if engine.dialect.name == "sqlite" else frozenset()
         metadata = self.schema.metadata
-        _strict_sqlite.make_strict(engine, strict, _strict_sqlite.columns_by_type(metadata))
+        _strict_sqlite_engine.make_strict(engine, strict, _strict_sqlite.columns_by_type(metadata))
         try:
             await self.schema.build(engine)
             await install_schema_checks(engine, metadata, strict)

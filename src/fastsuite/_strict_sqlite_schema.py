@@ -94,8 +94,9 @@ def trigger_statements(metadata: MetaData, checks: frozenset[str], dialect: Dial
 async def install_schema_checks(
     engine: AsyncEngine, metadata: MetaData, checks: frozenset[str]
 ) -> None:
-    """Create the triggers, on the tables that exist (after the schema was built)."""
-    if not checks & {"string_length", "integer_range"}:
+    """Create the triggers, on the tables that exist, and the rows of sqlite_sequence (after
+    the schema was built)."""
+    if not checks & {"string_length", "integer_range", "sequence_ids"}:
         return
     async with engine.begin() as connection:
         existing = set(
@@ -111,17 +112,11 @@ async def install_schema_checks(
                 table.to_metadata(present)
         for statement in trigger_statements(present, checks, engine.dialect):
             await connection.exec_driver_sql(statement)
-
-
-def _gets_sequence(column: Column[Any], dialect: Dialect) -> bool:
-    table = column.table
-    return (
-        column is table.autoincrement_column
-        and len(table.primary_key.columns) == 1
-        and not column.foreign_keys
-        and not table.dialect_options["sqlite"]["autoincrement"]
-        and dialect.type_compiler_instance.process(column.type, type_expression=column) == "INTEGER"
-    )
+        sequences = await connection.scalar(
+            text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'")
+        )
+        if "sequence_ids" in checks and sequences:
+            await connection.exec_driver_sql(_SEED_SEQUENCES)
 
 
 def compile_primary_keys_as_sequences(dialect: Dialect) -> None:
@@ -129,15 +124,31 @@ def compile_primary_keys_as_sequences(dialect: Dialect) -> None:
     base: Any = dialect.ddl_compiler
 
     class SequenceDDLCompiler(base):  # type: ignore[misc]
+        def _is_sequence(self, column: Any) -> bool:
+            table = column.table
+            autoincrement: Any = getattr(table, "_autoincrement_column", None)
+            if (
+                autoincrement is None
+                or autoincrement is not column
+                or len(table.primary_key.columns) != 1
+                or column.foreign_keys
+                or table.dialect_options["sqlite"]["autoincrement"]
+            ):
+                return False
+            # Only a key declared INTEGER (the rowid's alias) may be AUTOINCREMENT.
+            name = self.preparer.format_column(column)
+            declared: str = base.get_column_specification(self, column)
+            return declared.startswith(f"{name} INTEGER")
+
         def get_column_specification(self, column: Any, **kw: Any) -> str:
             spec: str = super().get_column_specification(column, **kw)
-            if column.primary_key and _gets_sequence(column, self.dialect):
+            if column.primary_key and self._is_sequence(column):
                 spec += " PRIMARY KEY AUTOINCREMENT"
             return spec
 
         def visit_primary_key_constraint(self, constraint: Any, **kw: Any) -> Any:
             columns = list(constraint)
-            if len(columns) == 1 and _gets_sequence(columns[0], self.dialect):
+            if len(columns) == 1 and self._is_sequence(columns[0]):
                 return None  # declared on the column
             return super().visit_primary_key_constraint(constraint, **kw)
 
@@ -172,23 +183,39 @@ class SequenceKeeper:
         self.unsaved.update(grown)
 
     def write_back(self, dbapi_connection: Any, tables: dict[str, int]) -> None:
+        """Raise sqlite_sequence to `tables`' values: one UPDATE (each table has its row, made
+        when the schema was built), and an INSERT only for a table created since."""
         if not tables:
             return
+        cases = " ".join("WHEN ? THEN ?" for _ in tables)
+        marks = ", ".join("?" for _ in tables)
+        values = [item for pair in tables.items() for item in pair]
         cursor = dbapi_connection.cursor()
         try:
-            for name, seq in tables.items():
-                cursor.execute(
-                    "UPDATE sqlite_sequence SET seq = ? WHERE name = ? AND seq < ?",
-                    (seq, name, seq),
-                )
-                cursor.execute(
-                    "INSERT INTO sqlite_sequence (name, seq) SELECT ?, ? WHERE NOT EXISTS "
-                    "(SELECT 1 FROM sqlite_sequence WHERE name = ?)",
-                    (name, seq, name),
-                )
+            cursor.execute(
+                f"UPDATE sqlite_sequence SET seq = max(seq, CASE name {cases} ELSE seq END) "  # noqa: S608
+                f"WHERE name IN ({marks})",
+                (*values, *tables),
+            )
+            if cursor.rowcount < len(tables):
+                for name, seq in tables.items():
+                    cursor.execute(_INSERT_MISSING, (name, seq, name))
         finally:
             cursor.close()
         self._changes_seen = getattr(dbapi_connection, "total_changes", None)
+
+
+_INSERT_MISSING = (
+    "INSERT INTO sqlite_sequence (name, seq) SELECT ?, ? "
+    "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?)"
+)
+# A row per AUTOINCREMENT table, made with the schema (so at rest): write_back then needs no
+# INSERT after a rollback took a table's first row away.
+_SEED_SEQUENCES = (
+    "INSERT INTO sqlite_sequence (name, seq) SELECT name, 0 FROM sqlite_master "
+    "WHERE type = 'table' AND sql LIKE '%AUTOINCREMENT%' "
+    "AND name NOT IN (SELECT name FROM sqlite_sequence)"
+)
 
 
 def keep_sequences(engine: AsyncEngine) -> None:
