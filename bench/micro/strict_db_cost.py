@@ -26,15 +26,14 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "backend"), str(ROOT / "src")]
 
 from app.models import Base, Context, User  # noqa: E402
-from sqlalchemy import select  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession  # noqa: E402
-
 from fastsuite import _savepoints  # noqa: E402
 from fastsuite._provision import create_test_engine  # noqa: E402
 from fastsuite._schema import build_schema  # noqa: E402
 from fastsuite._strict_sqlite import CHECKS, columns_by_type  # noqa: E402
 from fastsuite._strict_sqlite_engine import make_strict  # noqa: E402
 from fastsuite._strict_sqlite_schema import install_schema_checks  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession  # noqa: E402
 
 
 async def engine_with(checks: frozenset[str]) -> AsyncEngine:
