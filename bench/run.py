@@ -23,12 +23,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchkit import stats
+from benchkit import floor, stats
 from benchkit.legs import BENCH, COMMON_ARGS, ENVS, FLOOR_STACK, LEGS, ROOT, Leg, sync, versions
 from benchkit.measure import Sample, log_path, run_pytest
 from benchkit.report import render
 
-EXPERIMENTS = ("workload", "ttfr", "xdist", "micro")
+EXPERIMENTS = ("workload", "ttfr", "xdist", "micro", "floor")
 FULL = {
     "sizes": (200, 1000),
     "runs": 5,
@@ -37,6 +37,8 @@ FULL = {
     # 3 pairs, not 5: at today's ~30-45 ms/test one pair of 5000-test runs takes 5-7 minutes.
     "xdist_runs": 3,
     "micro": (2000, 7),
+    # tests per variant, rounds: the per-test floor (fastsuite's fixtures, pytest-django's db)
+    "floor": (1000, 5),
 }
 QUICK = {
     "sizes": (50, 200),
@@ -45,6 +47,7 @@ QUICK = {
     "xdist_n": 1000,
     "xdist_runs": 3,
     "micro": (500, 3),
+    "floor": (300, 3),
 }
 TTFR_LEGS = ("fastsuite", "django", "django6", "recipe")
 XDIST_WORKERS = 2
@@ -216,6 +219,31 @@ def run_micro(r: Runner, pairs: int, repeats: int) -> dict[str, Any] | None:
     return result
 
 
+def run_floor(r: Runner, n: int, runs: int) -> list[dict[str, Any]]:
+    """The per-test floor, both sides once per round (order flipped every round)."""
+    log(f"floor: per-test cost of fixtures, {n} tests per variant, {runs} rounds")
+    rounds: list[dict[str, Any]] = []
+    for round_ in range(runs):
+        results: dict[str, Any] = {}
+        sides = list(floor.SIDES) if round_ % 2 == 0 else list(floor.SIDES)[::-1]
+        for side in sides:
+            name = f"floor-{side.name}"
+            if name in r.broken:
+                continue
+            costs, tail = floor.run_side(side, n)
+            if costs is None:
+                r.fail(name, "floor", n, "the floor's pytest run failed", tail)
+                continue
+            results[side.name] = costs
+            shown = ", ".join(
+                f"{cost} {v['cpu_ms']:.3f} ms cpu / {v['wall_ms']:.3f} wall"
+                for cost, v in costs.items()
+            )
+            log(f"  floor    {side.name:12} {shown}")
+        rounds.append(results)
+    return rounds
+
+
 README_START = "<!-- results:start (written by bench/run.py) -->"
 README_END = "<!-- results:end -->"
 
@@ -331,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     if "xdist" in to_run and "fastsuite" in wanted:
         run_xdist(runner, cfg["xdist_n"], cfg["xdist_runs"])
     micro = run_micro(runner, *cfg["micro"]) if "micro" in to_run else None
+    floor_rounds = run_floor(runner, *cfg["floor"]) if "floor" in to_run else []
 
     names = [leg.name for leg in legs]
     summary: dict[str, Any] = {
@@ -342,6 +371,7 @@ def main(argv: list[str] | None = None) -> int:
             "xdist_n": cfg["xdist_n"],
             "xdist_runs": cfg["xdist_runs"],
             "micro_pairs_repeats": list(cfg["micro"]),
+            "floor_tests_rounds": list(cfg["floor"]),
             "legs": wanted,
             "experiments": experiments,
             "pytest_args": ["pytest", *COMMON_ARGS],
@@ -353,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         "ttfr": stats.ttfr_summary(runner.samples, [FLOOR_STACK.name, *names]),
         "xdist": stats.xdist_summary(runner.samples, cfg["xdist_n"], XDIST_WORKERS),
         "micro": micro,
+        "floor": floor.floor_summary(floor_rounds) if floor_rounds else None,
         "failures": [{k: v for k, v in f.items() if k != "output_tail"} for f in runner.failures],
         "dropped": sorted(runner.broken),
         "elapsed_s": round(time.perf_counter() - started, 1),

@@ -189,3 +189,34 @@ async def test_plain():
     expected = line.replace("test_first.py::{test}", "this test")
     assert result.stdout.lines.count(expected) == 2
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+@pytest.mark.slow
+def test_with_xdist_an_app_factory_that_fails_fails_its_tests_in_one_line(items_project):
+    items_project.makepyfile(
+        failing_factory=FAILING_FACTORY,
+        test_first="""
+async def test_client(client):
+    pass
+
+
+async def test_session(db_session):
+    pass
+""",
+    )
+
+    result = items_project.runpytest_subprocess(
+        "-p", "xdist", "-n", "2", "-o", "fastsuite_app=failing_factory:make_app"
+    )
+
+    result.assert_outcomes(errors=1, passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "fastsuite: fastsuite_app = failing_factory:make_app (ini) is a factory, and calling "
+            "it failed: ValueError('SECRET_KEY is not set'). It must return a FastAPI app when "
+            "called without arguments."
+        ]
+    )
+    output = result.stdout.str() + result.stderr.str()
+    assert "Traceback" not in output
+    assert "INTERNALERROR" not in output

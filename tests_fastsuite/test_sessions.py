@@ -9,7 +9,7 @@ SESSIONS_APP = '''
 """An app whose sessions are of its own class, with dependencies declared in every style."""
 
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import String, select
@@ -53,6 +53,11 @@ async def generator_annotated() -> AsyncGenerator[Annotated[MySession, "doc"], N
 
 
 async def unannotated():
+    async with MySession(engine) as session:
+        yield session
+
+
+async def loose() -> AsyncIterator[Any]:
     async with MySession(engine) as session:
         yield session
 
@@ -219,6 +224,11 @@ UNKNOWN_OPTIONS = (
             ["-o", "fastsuite_session_dependency=sessions_app:unannotated"],
             "from parameter 'session' of sessions_app.create_app.<locals>.add_thing",
             id="routes",
+        ),
+        pytest.param(
+            ["-o", "fastsuite_session_dependency=sessions_app:loose"],
+            "from parameter 'session' of sessions_app.create_app.<locals>.add_thing",
+            id="annotated-any-then-routes",
         ),
         pytest.param(
             [
@@ -602,3 +612,31 @@ async def test_db_session(db_session):
             "info={'app': 'sessions_app'}"
         ]
     )
+
+
+EVENTS_PROBE = """
+import items_app
+
+
+async def test_events_on_the_apps_session_class_hear_db_session(db_session):
+    items_app.COMMITTED.clear()
+    await db_session.commit()
+    assert items_app.COMMITTED == ["commit"]
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param([], id="with-sessionmaker"),
+        pytest.param(["-o", "fastsuite_sessionmaker="], id="keys-only"),
+    ],
+)
+def test_events_registered_on_the_apps_session_class_hear_db_session(items_project, args):
+    # items_app's sessions are of sync_session_class=AppSession, which an after_commit
+    # listener hears; its get_session opens them from SessionLocal.
+    items_project.makepyfile(test_session_events_probe=EVENTS_PROBE)
+
+    result = items_project.runpytest(*args)
+
+    result.assert_outcomes(passed=1)

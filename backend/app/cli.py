@@ -81,9 +81,10 @@ async def _create_admin(username: str, email: str, password: str) -> int:
     except ValidationError as error:
         raise CommandError(_validation_message(error)) from None
     try:
-        async with get_sessionmaker()() as session:
+        # Like a request: services only flush; the command commits once, or rolls back.
+        async with get_sessionmaker()() as session, session.begin():
             user = await create_user(session=session, actor=None, data=data)
-            return user.id
+        return user.id
     except ServiceError as error:
         raise CommandError(error.message) from None
     finally:

@@ -19,6 +19,9 @@ REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 BACKEND = Path(sys.executable).with_name("backend")  # the installed console script
 ADMIN_PASSWORD = "a long admin password"
 
+# Four subprocesses, real Argon2: the slow tier, which CI runs (-m slow).
+pytestmark = pytest.mark.slow
+
 
 def _run(database: Path, *args: str, password: str | None = ADMIN_PASSWORD):
     env = {

@@ -25,6 +25,9 @@ from schemathesis import checks
 
 from tests.conftest import bearer
 
+# Seconds of generated requests: the slow tier, which CI runs on both databases (-m slow).
+pytestmark = pytest.mark.slow
+
 EXAMPLES = int(os.environ.get("BACKEND_FUZZ_EXAMPLES", "5"))
 
 # The schema the app serves at /openapi.json, read at collection to list its operations (the

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pytest
 from app.models import Context
-from app.services import contexts
 from sqlalchemy.exc import DBAPIError
 
 from tests.factories import ContextFactory
@@ -32,20 +31,13 @@ async def test_the_database_refuses_a_name_longer_than_the_contract_allows(db_se
         await db_session.flush()
 
 
-async def test_a_name_taken_by_a_concurrent_request_is_409_and_the_app_goes_on(
-    user_client, user, monkeypatch
-):
+async def test_a_taken_name_is_409_from_the_constraint_and_the_app_goes_on(user_client, user):
     await ContextFactory.acreate(owner=user, name="taken")
 
-    # As if another request had taken the name between the check and the INSERT: the
-    # unique constraint fails, and on PostgreSQL the transaction is aborted until it is
-    # rolled back.
-    async def name_looks_free(**_kwargs):
-        return False
-
-    monkeypatch.setattr(contexts, "_name_exists", name_looks_free)
+    # No SELECT checks the name first: the INSERT fails on the unique constraint, which aborts
+    # the transaction until it is rolled back (PostgreSQL; the strict SQLite layer too), and
+    # the request's session rolls it back.
     conflict = await user_client.post("/api/contexts", json={"name": "taken"})
-    monkeypatch.undo()
     after = await user_client.post("/api/contexts", json={"name": "free"})
 
     assert conflict.status_code == 409

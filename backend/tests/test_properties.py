@@ -19,6 +19,7 @@ import itertools
 import json
 import unicodedata
 
+import pytest
 from app.models import Context
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -27,6 +28,9 @@ from sqlalchemy import select
 from tests.conftest import bearer
 from tests.factories import ContextFactory, UserFactory
 
+# Seconds of examples: the slow tier, which CI runs on both databases (-m slow).
+pytestmark = pytest.mark.slow
+
 PROPERTY_SETTINGS = settings(
     max_examples=30,
     deadline=None,
@@ -34,6 +38,8 @@ PROPERTY_SETTINGS = settings(
     # The fixtures (client, db_session) are shared by the examples on purpose, see above.
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
+
+BLANK_LETTERS = "\u115f\u1160\u3164\uffa0\u2800"
 
 EXISTING = ["alpha", "Caf\u00e9", "outside"]  # every example's owner starts with these
 
@@ -47,6 +53,8 @@ names = st.one_of(
     # Blank, or over-long around the 100-character limit.
     st.sampled_from(["", "   ", "\t\n", "n" * 101, "  " + "n" * 100 + "  "]),
     st.text(alphabet="ab ", min_size=98, max_size=103),
+    # Nothing visible: zero-width characters, a Hangul filler, a combining mark alone.
+    st.sampled_from(["\u200b", " \u200d\u2060 ", "\u3164", "\u0301"]),
     # Any Unicode, lone surrogates and NUL included.
     st.text(max_size=6),
 )
@@ -71,6 +79,10 @@ def _stored_name(name: str) -> str | None:
         return None
     stored = unicodedata.normalize("NFC", name.strip())
     if not 1 <= len(stored) <= 100 or "\x00" in stored:
+        return None
+    # At least one visible character: not a control, format, separator or combining mark
+    # (categories C*, Z*, M*), nor a letter that renders blank.
+    if not any(unicodedata.category(c)[0] not in "CZM" and c not in BLANK_LETTERS for c in stored):
         return None
     return stored
 

@@ -5,8 +5,8 @@ Loaded with `-p benchkit.pertest` (bench/ on PYTHONPATH). A file defines several
 orders the items by `i`, so the variants of one index run next to each other (their order
 rotating with `i`), and writes each variant's per-test durations (setup, call and teardown, as
 pytest_runtest_protocol runs them; wall and CPU time) to the JSON file named by
-BENCH_PERTEST_OUT. The machine's noise then hits every variant alike, and differences of medians
-are the variants' own costs.
+BENCH_PERTEST_OUT. The machine's noise then hits every variant alike, and differences of
+medians are the variants' own costs.
 """
 
 from __future__ import annotations

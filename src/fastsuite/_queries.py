@@ -7,6 +7,7 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import pytest
@@ -21,6 +22,13 @@ _TRANSACTION_CONTROL = re.compile(
 _PARAMETERS_SHOWN = 300
 
 
+# Statements come back as the same few strings (SQLAlchemy caches their compiled text): each is
+# matched once. Bounded for apps that build unique SQL texts.
+@lru_cache(maxsize=4096)
+def is_transaction_control(statement: str) -> bool:
+    return bool(_TRANSACTION_CONTROL.match(statement))
+
+
 @dataclass(frozen=True)
 class Query:
     """One statement sent to the database, with its parameters."""
@@ -31,7 +39,7 @@ class Query:
 
     @property
     def is_transaction_control(self) -> bool:
-        return bool(_TRANSACTION_CONTROL.match(self.statement))
+        return is_transaction_control(self.statement)
 
     def __str__(self) -> str:
         statement = " ".join(self.statement.split())
@@ -65,10 +73,15 @@ class CapturedQueries:
 
 
 class QueryLog:
-    """Listens to one engine and hands each statement to whoever is capturing at the time."""
+    """Listens to one engine and hands each statement to whoever is capturing at the time.
+
+    Every statement passes through here, so recording is kept to the minimum until someone
+    reads: the last statements are kept as raw tuples, made into `Query` objects only for a
+    failed test's report; only an open capture gets them at once.
+    """
 
     def __init__(self, engine: Engine, keep_last: int = 50) -> None:
-        self.recent: deque[Query] = deque(maxlen=keep_last)
+        self._recent: deque[tuple[str, Any, bool]] = deque(maxlen=keep_last)
         self.total = 0
         self._captures: list[CapturedQueries] = []
         event.listen(engine, "before_cursor_execute", self._record)
@@ -82,16 +95,22 @@ class QueryLog:
         _context: Any,
         executemany: bool,
     ) -> None:
-        query = Query(statement, parameters, executemany)
-        if query.is_transaction_control:
+        if is_transaction_control(statement):
             return
         self.total += 1
-        self.recent.append(query)
-        for capture in self._captures:
-            capture.queries.append(query)
+        self._recent.append((statement, parameters, executemany))
+        if self._captures:
+            query = Query(statement, parameters, executemany)
+            for capture in self._captures:
+                capture.queries.append(query)
+
+    @property
+    def recent(self) -> list[Query]:
+        """The last statements (transaction control aside), oldest first."""
+        return [Query(*raw) for raw in self._recent]
 
     def start_test(self) -> None:
-        self.recent.clear()
+        self._recent.clear()
         self.total = 0
 
     @contextmanager
@@ -105,8 +124,9 @@ class QueryLog:
 
     def report(self) -> str:
         """The "Captured SQL" section of a failed test: the last statements, numbered."""
-        lines = [f"{index}. {query}" for index, query in enumerate(self.recent, start=1)]
-        skipped = self.total - len(self.recent)
+        recent = self.recent
+        lines = [f"{index}. {query}" for index, query in enumerate(recent, start=1)]
+        skipped = self.total - len(recent)
         if skipped > 0:
             lines.insert(0, f"({skipped} earlier statements not shown)")
         return "\n".join(lines)

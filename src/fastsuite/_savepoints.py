@@ -12,6 +12,7 @@ whose session did write, or that the harness opened for a test, is rolled back f
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event
@@ -23,6 +24,11 @@ _READ_ONLY = re.compile(
     r"^\s*(SELECT|PRAGMA|EXPLAIN|SHOW|SAVEPOINT|RELEASE|ROLLBACK|BEGIN|COMMIT)\b", re.IGNORECASE
 )
 _STACK = "fastsuite_savepoints"
+
+
+@lru_cache(maxsize=4096)  # the same statement texts come back, from SQLAlchemy's cache
+def _is_read_only(statement: str) -> bool:
+    return bool(_READ_ONLY.match(statement))
 
 
 def keep_committed_work_of_nested_sessions(engine: AsyncEngine) -> None:
@@ -59,7 +65,7 @@ def keep_committed_work_of_nested_sessions(engine: AsyncEngine) -> None:
     @event.listens_for(sync_engine, "before_cursor_execute")
     def _mark_write(connection: Connection, _cursor: Any, statement: str, *_rest: Any) -> None:
         stack = connection.info.get(_STACK)
-        if stack and not _READ_ONLY.match(statement):
+        if stack and not _is_read_only(statement):
             stack[-1][1] = True
 
     @event.listens_for(sync_engine, "handle_error")

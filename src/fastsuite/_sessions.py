@@ -70,6 +70,8 @@ CONFLICTING_CLASSES = (
     "fastsuite: the app's routes receive {dependency} as unrelated session classes ({classes}); "
     "set fastsuite_session_class to the one the dependency yields."
 )
+# Annotations that name no class (typing.Any is a class from Python 3.11 on).
+_SAYS_NOTHING = (object, Any, inspect.Parameter.empty)
 # Wrappers a dependency's return annotation puts around what it yields.
 _YIELDING = (
     AsyncGenerator,
@@ -317,7 +319,7 @@ def _class_of(annotation: Any) -> type | None:
     """The class an annotation names (`async_sessionmaker[X]` names async_sessionmaker)."""
     annotation = _without_metadata(annotation)
     class_ = get_origin(annotation) or annotation
-    if not isinstance(class_, type) or class_ is object or annotation is inspect.Parameter.empty:
+    if not isinstance(class_, type) or class_ in _SAYS_NOTHING:
         return None
     return class_
 

@@ -168,6 +168,6 @@ def pytest_runtest_makereport(
     report = yield
     if report.failed and "_fastsuite_transaction" in getattr(item, "fixturenames", ()):
         log = item.config.stash.get(QUERY_LOG_KEY, None)
-        if log is not None and log.recent:
+        if log is not None and log.total:
             report.sections.append((f"Captured SQL {report.when}", log.report()))
     return report

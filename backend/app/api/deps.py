@@ -7,16 +7,20 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import BeforeValidator
-from sqlalchemy import select
+from pydantic_core import PydanticCustomError
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import get_session
 from app.core.security import InvalidTokenError, decode_access_token, fingerprint_matches
 from app.core.throttle import LoginThrottle
 from app.models import User
-from app.schemas.common import MAX_OFFSET, MAX_PAGE_LIMIT
+from app.schemas.common import DEFAULT_PAGE_LIMIT, MAX_OFFSET, MAX_PAGE_LIMIT
+from app.services.common import PageRequest
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the session's commit runs when the endpoint returns, before the response
+# is sent (the default scope would commit after the client already has its answer).
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
@@ -34,6 +38,14 @@ def _unauthorized(detail: str) -> HTTPException:
     )
 
 
+# Built once: every authenticated request runs it, and building a statement (and its cache
+# key) costs more than running it on SQLite. populate_existing: a user object already in this
+# session must show the current row.
+_USER_BY_ID = (
+    select(User).where(User.id == bindparam("user_id")).execution_options(populate_existing=True)
+)
+
+
 async def get_current_user(session: SessionDep, token: TokenDep) -> User:
     """The active user the bearer token names; 401 for any token that is not valid now."""
     if not token:
@@ -42,10 +54,7 @@ async def get_current_user(session: SessionDep, token: TokenDep) -> User:
         claims = decode_access_token(token)
     except InvalidTokenError:
         raise _unauthorized(INVALID_CREDENTIALS) from None
-    # populate_existing: a user object already in this session must show the current row.
-    user = await session.scalar(
-        select(User).where(User.id == claims.user_id).execution_options(populate_existing=True)
-    )
+    user = await session.scalar(_USER_BY_ID, {"user_id": claims.user_id})
     if user is None or not user.is_active or not fingerprint_matches(claims, user.password):
         raise _unauthorized(INVALID_CREDENTIALS)
     return user
@@ -63,12 +72,22 @@ async def get_admin_user(user: CurrentUser) -> User:
 AdminUser = Annotated[User, Depends(get_admin_user)]
 
 
-def get_login_throttle(request: Request) -> LoginThrottle:
+# async: a plain `def` dependency would run in a worker thread, a thread hop per login.
+async def get_login_throttle(request: Request) -> LoginThrottle:
     throttle: LoginThrottle = request.app.state.login_throttle
     return throttle
 
 
 LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
+
+
+async def get_client_address(request: Request) -> str:
+    """The client's address, as the server reports it (behind a reverse proxy, the server
+    must take it from the proxy's headers: uvicorn's --forwarded-allow-ips)."""
+    return request.client.host if request.client else ""
+
+
+ClientAddress = Annotated[str, Depends(get_client_address)]
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_LIMIT, description="Page size (1 to 500)")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")]
@@ -79,9 +98,32 @@ def _blank_to_none(value: Any) -> Any:
     return None if value == "" else value
 
 
+def _plain_digits(value: Any) -> Any:
+    # Python's int() also reads "1_0", "+5", " 5" and other scripts' digits: an id in a URL
+    # is ASCII digits only, so that one resource has one address.
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise PydanticCustomError("id_digits", "Id must be written in plain digits (0-9)")
+    return value
+
+
+PathId = Annotated[int, BeforeValidator(_plain_digits)]
+"""An id in the path: plain ASCII digits, else 422."""
+
 OptionalBool = Annotated[bool | None, BeforeValidator(_blank_to_none), Query()]
-OptionalId = Annotated[int | None, BeforeValidator(_blank_to_none), Query()]
+OptionalId = Annotated[
+    int | None, BeforeValidator(_plain_digits), BeforeValidator(_blank_to_none), Query()
+]
 Search = Annotated[
     str | None,
     Query(max_length=1000, pattern=r"^[^\x00]*$", description="Case-insensitive substring"),
 ]
+
+
+async def page_request(
+    limit: Limit = DEFAULT_PAGE_LIMIT, offset: Offset = 0, search: Search = None
+) -> PageRequest:
+    """The list routes' shared query parameters: `limit`, `offset` and `search`."""
+    return PageRequest(limit=limit, offset=offset, search=search)
+
+
+PageDep = Annotated[PageRequest, Depends(page_request)]

@@ -13,7 +13,6 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.middleware import INTERNAL_ERROR_DETAIL
 from app.services.errors import Conflict, Forbidden, InvalidItems, NotFound, ServiceError
 
 logger = logging.getLogger("app")
@@ -97,16 +96,12 @@ async def _http_error(request: Request, exc: Exception) -> Any:
     return await http_exception_handler(request, exc)
 
 
-async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(
-        status_code=status.HTTP_500_INTERNAL_SERVER_ERROR, content={"detail": INTERNAL_ERROR_DETAIL}
-    )
-
-
 def install_exception_handlers(app: FastAPI) -> None:
+    """Handlers for the errors the app expects. Anything else is answered by
+    `InternalErrorMiddleware` (a JSON 500): a handler for `Exception` would never run, since
+    Starlette gives it to its outermost middleware, outside ours."""
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(InvalidItems, _invalid_items)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
-    app.add_exception_handler(Exception, _internal_error)

@@ -57,9 +57,16 @@ class Settings(BaseSettings):
     DATABASE_URL: str = DEFAULT_DATABASE_URL
     SECRET_KEY: str = DEV_SECRET_KEY
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=30, ge=1)
-    MAX_REQUEST_BODY_BYTES: int = Field(default=1024 * 1024, ge=0)
+    # 16 MiB: the largest batch of plain text at the field limits fits (1000 contexts with
+    # 100-character names and 10,000-character descriptions: about 10.2 MB of JSON), and so
+    # does any 1000-item batch of 1,000-character names and descriptions, even with every
+    # character written as a \uXXXX escape (about 12.1 MB).
+    MAX_REQUEST_BODY_BYTES: int = Field(default=16 * 1024 * 1024, ge=0)
 
+    # Failed logins allowed per (username, client address), and per username from all
+    # addresses together, within the window (see app.core.throttle).
     LOGIN_THROTTLE_ATTEMPTS: int = Field(default=5, ge=1)
+    LOGIN_THROTTLE_USERNAME_ATTEMPTS: int = Field(default=100, ge=1)
     LOGIN_THROTTLE_WINDOW_SECONDS: int = Field(default=900, ge=1)
 
     ARGON2_TIME_COST: int = Field(default=argon2.DEFAULT_TIME_COST, ge=1)

@@ -110,9 +110,20 @@ def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
 
 
 async def get_session() -> AsyncIterator[AsyncSession]:
-    """FastAPI dependency: one session per request, closed (and rolled back) afterwards."""
+    """FastAPI dependency: one session and one transaction per request.
+
+    Services only flush; this commits once when the endpoint returns and rolls back when it
+    raises (an HTTP error included), so a request writes all of its changes or none. Used with
+    `scope="function"` (see `app.api.deps.SessionDep`): the commit happens before the response
+    is sent, so a commit that fails is still the request's error, not a lost write after a 2xx.
+    """
     async with get_sessionmaker()() as session:
-        yield session
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
 
 
 def engine_created() -> bool:

@@ -52,5 +52,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+NEVER_REUSE_IDS: dict[str, bool] = {"sqlite_autoincrement": True}
+"""Table options for ids that are never given out again once deleted.
+
+SQLite otherwise reuses the largest id after that row is deleted; AUTOINCREMENT keeps the
+highest id ever used in `sqlite_sequence` (Django's SQLite tables use it too). PostgreSQL's
+sequences never go back, so there the option changes nothing.
+"""
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from app.schemas.common import MAX_BATCH, RequestModel
 from app.schemas.context import ContextCreate, ContextPublic, ContextUpdate
@@ -15,7 +15,7 @@ class ContextsBulkCreate(RequestModel):
 
 
 class ContextBulkUpdateItem(ContextUpdate):
-    id: int
+    id: StrictInt
 
 
 class ContextsBulkUpdate(RequestModel):
@@ -23,7 +23,7 @@ class ContextsBulkUpdate(RequestModel):
 
 
 class ContextsBulkDelete(RequestModel):
-    ids: list[int] = Field(min_length=1, max_length=MAX_BATCH)
+    ids: list[StrictInt] = Field(min_length=1, max_length=MAX_BATCH)
 
 
 class ContextsBulkPublic(BaseModel):
@@ -35,7 +35,7 @@ class BulkDeleted(BaseModel):
 
 
 class UsersBulkAction(RequestModel):
-    ids: list[int] = Field(min_length=1, max_length=MAX_BATCH)
+    ids: list[StrictInt] = Field(min_length=1, max_length=MAX_BATCH)
     action: Literal["activate", "deactivate", "delete"]
 
 

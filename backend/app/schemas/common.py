@@ -20,9 +20,11 @@ JSON_OBJECT_MAX_DEPTH = 32
 
 
 class RequestModel(BaseModel):
-    """Base of request bodies: unknown fields are ignored, strings are kept as given."""
+    """Base of request bodies: an unknown field is a 422 naming it (a typo such as `is_actve`
+    is never a silent no-op); strings are kept as given. Booleans and ids are declared
+    `StrictBool` and `StrictInt`: `"yes"`, `1` or `"3"` are refused, not converted."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
 
 
 class ResponseModel(BaseModel):
@@ -46,11 +48,34 @@ def no_lone_surrogates(value: str) -> str:
     return value
 
 
+# Characters that show nothing on their own: controls, format characters (the zero-width
+# space U+200B, joiners, direction marks), separators, unassigned and private-use code points,
+# combining marks; and the few letters and symbols that render blank (Hangul fillers, the
+# blank Braille pattern).
+_INVISIBLE_CATEGORIES = frozenset(
+    {"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp", "Mn", "Mc", "Me"}
+)
+_BLANK_CHARACTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def has_visible_character(value: str) -> bool:
+    """Whether `value` shows at least one character when displayed."""
+    return any(
+        unicodedata.category(character) not in _INVISIBLE_CATEGORIES
+        and character not in _BLANK_CHARACTERS
+        for character in value
+    )
+
+
 def _normalise_name(value: str) -> str:
     value = unicodedata.normalize("NFC", no_lone_surrogates(value).strip())
     if not value:
         raise PydanticCustomError(
             "string_too_short", "Name must have at least 1 character besides whitespace"
+        )
+    if not has_visible_character(value):
+        raise PydanticCustomError(
+            "string_invisible", "Name must contain at least one visible character"
         )
     if len(value) > 100:
         raise PydanticCustomError("string_too_long", "Name must have at most 100 characters")
@@ -58,7 +83,8 @@ def _normalise_name(value: str) -> str:
 
 
 Name = Annotated[str, AfterValidator(_normalise_name)]
-"""A context name: trimmed, then NFC-normalised, then 1 to 100 characters."""
+"""A context name: trimmed, then NFC-normalised, then 1 to 100 characters, one of them
+visible."""
 
 Text = Annotated[str, Field(max_length=10_000), AfterValidator(no_nul)]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, StrictBool, field_validator
 
 from app.schemas.common import JsonObject, Name, RequestModel, ResponseModel, Text, reject_null
 
@@ -14,7 +14,7 @@ class ContextBase(RequestModel):
     name: Name
     description: Text = ""
     data: JsonObject = Field(default_factory=dict)
-    is_active: bool = True
+    is_active: StrictBool = True
 
 
 class ContextCreate(ContextBase):
@@ -27,7 +27,7 @@ class ContextUpdate(RequestModel):
     name: Name | None = None
     description: Text | None = None
     data: JsonObject | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
 
     @field_validator("name", "description", "data", "is_active", mode="before")
     @classmethod

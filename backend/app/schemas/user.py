@@ -8,16 +8,29 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BeforeValidator, Field, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, field_validator
 from pydantic_core import PydanticCustomError
 
-from app.schemas.common import RequestModel, ResponseModel, no_nul, reject_null
+from app.schemas.common import (
+    RequestModel,
+    ResponseModel,
+    has_visible_character,
+    no_nul,
+    reject_null,
+)
 
 _USERNAME_RE = re.compile(r"[\w.@+-]+")
 
 
+def normalise_username(value: str) -> str:
+    """NFKC, as Django does: "alice" in fullwidth letters and "alice" are one name.
+
+    Case is kept: "Bob" and "bob" are two users."""
+    return unicodedata.normalize("NFKC", value)
+
+
 def _check_username(value: str) -> str:
-    value = unicodedata.normalize("NFC", value)
+    value = normalise_username(value)
     if not 1 <= len(value) <= 150:
         raise PydanticCustomError(
             "username_length",
@@ -28,6 +41,18 @@ def _check_username(value: str) -> str:
         raise PydanticCustomError(
             "username_characters",
             "Username may contain only letters, digits and @/./+/-/_ characters",
+        )
+    if not has_visible_character(value):  # a Hangul filler is a "letter" that shows nothing
+        raise PydanticCustomError(
+            "username_invisible", "Username must contain at least one visible character"
+        )
+    return value
+
+
+def _check_password(value: str) -> str:
+    if not has_visible_character(value):
+        raise PydanticCustomError(
+            "password_blank", "Password must not be only whitespace or invisible characters"
         )
     return value
 
@@ -48,7 +73,7 @@ def _strip(value: Any) -> Any:
 
 
 Username = Annotated[str, AfterValidator(_check_username)]
-Password = Annotated[str, Field(min_length=8, max_length=4096)]
+Password = Annotated[str, Field(min_length=8, max_length=4096), AfterValidator(_check_password)]
 Email = Annotated[str, BeforeValidator(_strip), Field(max_length=254), AfterValidator(_check_email)]
 PersonName = Annotated[str, Field(max_length=150), AfterValidator(no_nul)]
 
@@ -58,9 +83,9 @@ class UserBase(RequestModel):
     email: Email = ""
     first_name: PersonName = ""
     last_name: PersonName = ""
-    is_active: bool = True
-    is_staff: bool = False
-    is_superuser: bool = False
+    is_active: StrictBool = True
+    is_staff: StrictBool = False
+    is_superuser: StrictBool = False
 
 
 class UserCreate(UserBase):
@@ -75,9 +100,9 @@ class UserUpdate(RequestModel):
     email: Email | None = None
     first_name: PersonName | None = None
     last_name: PersonName | None = None
-    is_active: bool | None = None
-    is_staff: bool | None = None
-    is_superuser: bool | None = None
+    is_active: StrictBool | None = None
+    is_staff: StrictBool | None = None
+    is_superuser: StrictBool | None = None
 
     @field_validator(
         "username",

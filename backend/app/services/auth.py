@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.security import burn_password_check, off_the_loop, verify_password
 from app.models import User
 from app.models.base import utcnow
+from app.schemas.user import normalise_username
 from app.services.users import get_user_by_username
 
 
@@ -19,9 +18,7 @@ async def authenticate(*, session: AsyncSession, username: str, password: str) -
     success `last_login` is set and a hash in an outdated scheme (Django PBKDF2, older Argon2
     costs) is replaced by a current one.
     """
-    user = await get_user_by_username(
-        session=session, username=unicodedata.normalize("NFC", username)
-    )
+    user = await get_user_by_username(session=session, username=normalise_username(username))
     if user is None:
         await off_the_loop(burn_password_check, password)
         return None
@@ -31,5 +28,5 @@ async def authenticate(*, session: AsyncSession, username: str, password: str) -
     if new_hash is not None:
         user.password = new_hash
     user.last_login = utcnow()
-    await session.commit()
+    await session.flush()
     return user

@@ -74,9 +74,7 @@ async def bulk_create_contexts(
         # insert row by row; the names are unique in the batch, so they put rows in order.
         result = await session.scalars(insert(Context).returning(Context), rows)
         by_name = {row.name: row for row in result.all()}
-        await session.commit()
     except IntegrityError:
-        await session.rollback()
         raise Conflict(_RACE) from None
     return [by_name[name] for name in names]
 
@@ -176,9 +174,7 @@ async def bulk_update_contexts(
             select(Context).where(Context.id.in_(ids)).execution_options(populate_existing=True)
         )
         updated = {row.id: row for row in result}
-        await session.commit()
     except IntegrityError:
-        await session.rollback()
         raise Conflict(_RACE) from None
     return [updated[id_] for id_ in ids]
 
@@ -198,5 +194,4 @@ async def bulk_delete_contexts(*, session: AsyncSession, owner: User, ids: Seque
         .where(Context.owner_id == owner.id, Context.id.in_(found))
         .execution_options(synchronize_session=False)
     )
-    await session.commit()
     return len(found)

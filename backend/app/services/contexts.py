@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Context, User
@@ -11,9 +11,10 @@ from app.schemas.context import ContextCreate, ContextUpdate
 from app.services.common import (
     LIKE_ESCAPE,
     Page,
-    commit_or_conflict,
+    PageRequest,
     contains_pattern,
     fetch_page,
+    flush_or_conflict,
     storable_id,
 )
 from app.services.errors import Conflict, NotFound
@@ -29,26 +30,29 @@ async def list_contexts(
     *,
     session: AsyncSession,
     owner_id: int | None,
-    limit: int,
-    offset: int,
-    search: str | None = None,
+    page: PageRequest,
     is_active: bool | None = None,
 ) -> Page[Context]:
-    """A page of contexts ordered by id: one owner's, or everyone's when `owner_id` is None."""
+    """A page of contexts ordered by id: one owner's, or everyone's when `owner_id` is None;
+    `page.search` matches part of the name, ignoring case."""
     if owner_id is not None and not storable_id(owner_id):
-        return Page(items=[], total=0, limit=limit, offset=offset)
+        return Page(items=[], total=0, limit=page.limit, offset=page.offset)
     statement = select(Context)
     if owner_id is not None:
         statement = statement.where(Context.owner_id == owner_id)
-    if search:
+    if page.search:
         statement = statement.where(
-            Context.name.ilike(contains_pattern(search), escape=LIKE_ESCAPE)
+            Context.name.ilike(contains_pattern(page.search), escape=LIKE_ESCAPE)
         )
     if is_active is not None:
         statement = statement.where(Context.is_active.is_(is_active))
-    return await fetch_page(
-        session=session, statement=statement, order_by=Context.id, limit=limit, offset=offset
-    )
+    return await fetch_page(session=session, statement=statement, order_by=Context.id, page=page)
+
+
+_CONTEXT_OF_OWNER = select(Context).where(
+    Context.id == bindparam("context_id"), Context.owner_id == bindparam("owner_id")
+)
+"""Built once: every single-context route runs it."""
 
 
 async def get_context(*, session: AsyncSession, owner: User, context_id: int) -> Context:
@@ -56,29 +60,20 @@ async def get_context(*, session: AsyncSession, owner: User, context_id: int) ->
     context = None
     if storable_id(context_id):
         context = await session.scalar(
-            select(Context).where(Context.id == context_id, Context.owner_id == owner.id)
+            _CONTEXT_OF_OWNER, {"context_id": context_id, "owner_id": owner.id}
         )
     if context is None:
         raise NotFound(CONTEXT_NOT_FOUND)
     return context
 
 
-async def _name_exists(
-    *, session: AsyncSession, owner_id: int, name: str, exclude_id: int | None = None
-) -> bool:
-    statement = select(Context.id).where(Context.owner_id == owner_id, Context.name == name)
-    if exclude_id is not None:
-        statement = statement.where(Context.id != exclude_id)
-    return (await session.scalar(statement.limit(1))) is not None
-
-
 async def create_context(*, session: AsyncSession, owner: User, data: ContextCreate) -> Context:
-    if await _name_exists(session=session, owner_id=owner.id, name=data.name):
-        raise _name_taken(data.name)
+    # No SELECT first: the unique constraint (owner_id, name) refuses a taken name at the
+    # INSERT, and flush_or_conflict makes that the same 409.
     now = utcnow()
     context = Context(owner_id=owner.id, created_at=now, updated_at=now, **data.model_dump())
     session.add(context)
-    await commit_or_conflict(session, _name_taken(data.name))
+    await flush_or_conflict(session, _name_taken(data.name))
     return context
 
 
@@ -87,22 +82,15 @@ async def update_context(
 ) -> Context:
     context = await get_context(session=session, owner=owner, context_id=context_id)
     changes = data.model_dump(exclude_unset=True)
-    new_name = changes.get("name")
-    if new_name is not None and new_name != context.name:
-        taken = await _name_exists(
-            session=session, owner_id=owner.id, name=new_name, exclude_id=context.id
-        )
-        if taken:
-            raise _name_taken(new_name)
     for field, value in changes.items():
         setattr(context, field, value)
     if session.is_modified(context):
         context.updated_at = utcnow()
-        await commit_or_conflict(session, _name_taken(context.name))
+        await flush_or_conflict(session, _name_taken(context.name))
     return context
 
 
 async def delete_context(*, session: AsyncSession, owner: User, context_id: int) -> None:
     context = await get_context(session=session, owner=owner, context_id=context_id)
     await session.delete(context)
-    await session.commit()
+    await session.flush()

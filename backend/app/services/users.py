@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -18,9 +18,10 @@ from app.schemas.user import UserCreate, UserUpdate
 from app.services.common import (
     LIKE_ESCAPE,
     Page,
-    commit_or_conflict,
+    PageRequest,
     contains_pattern,
     fetch_page,
+    flush_or_conflict,
     storable_id,
 )
 from app.services.errors import Conflict, Forbidden, NotFound, describe_items
@@ -28,6 +29,9 @@ from app.services.errors import Conflict, Forbidden, NotFound, describe_items
 USER_NOT_FOUND = "User not found"
 ONLY_SUPERUSER_GRANTS = "Only a superuser may create staff or superusers or grant either status"
 ONLY_SUPERUSER_MODIFIES = "Only a superuser may modify or delete a superuser"
+
+CANNOT_DEMOTE_SELF = "You cannot remove your own staff or superuser status"
+LAST_SUPERUSER = "The last active superuser cannot be demoted, deactivated or deleted"
 
 BulkAction = Literal["activate", "deactivate", "delete"]
 
@@ -43,15 +47,15 @@ def _is_superuser(actor: User | None) -> bool:
 async def list_users(
     *,
     session: AsyncSession,
-    limit: int,
-    offset: int,
-    search: str | None = None,
+    page: PageRequest,
     is_active: bool | None = None,
     is_staff: bool | None = None,
 ) -> Page[User]:
+    """A page of users ordered by id; `page.search` matches part of the username or email,
+    ignoring case."""
     statement = select(User)
-    if search:
-        pattern = contains_pattern(search)
+    if page.search:
+        pattern = contains_pattern(page.search, form="NFKC")
         statement = statement.where(
             or_(
                 User.username.ilike(pattern, escape=LIKE_ESCAPE),
@@ -62,9 +66,7 @@ async def list_users(
         statement = statement.where(User.is_active.is_(is_active))
     if is_staff is not None:
         statement = statement.where(User.is_staff.is_(is_staff))
-    return await fetch_page(
-        session=session, statement=statement, order_by=User.id, limit=limit, offset=offset
-    )
+    return await fetch_page(session=session, statement=statement, order_by=User.id, page=page)
 
 
 async def get_user(*, session: AsyncSession, user_id: int) -> User:
@@ -74,26 +76,24 @@ async def get_user(*, session: AsyncSession, user_id: int) -> User:
     return user
 
 
+_USER_BY_USERNAME = select(User).where(User.username == bindparam("username"))
+"""The login's lookup, built once (see app.api.deps._USER_BY_ID)."""
+
+
 async def get_user_by_username(*, session: AsyncSession, username: str) -> User | None:
     if "\x00" in username:  # cannot be stored, so cannot exist (and PostgreSQL refuses it)
         return None
-    return await session.scalar(select(User).where(User.username == username))
-
-
-async def _username_exists(*, session: AsyncSession, username: str) -> bool:
-    statement = select(func.count()).select_from(User).where(User.username == username)
-    return bool(await session.scalar(statement))
+    return await session.scalar(_USER_BY_USERNAME, {"username": username})
 
 
 async def create_user(*, session: AsyncSession, actor: User | None, data: UserCreate) -> User:
     if (data.is_staff or data.is_superuser) and not _is_superuser(actor):
         raise Forbidden(ONLY_SUPERUSER_GRANTS)
-    if await _username_exists(session=session, username=data.username):
-        raise _username_taken(data.username)
+    # No SELECT first: the unique constraint refuses a taken username at the INSERT.
     password_hash = await off_the_loop(hash_password, data.password)
     user = User(password=password_hash, **data.model_dump(exclude={"password"}))
     session.add(user)
-    await commit_or_conflict(session, _username_taken(data.username))
+    await flush_or_conflict(session, _username_taken(data.username))
     return user
 
 
@@ -109,20 +109,22 @@ async def update_user(
     )
     if grants and not actor.is_superuser:
         raise Forbidden(ONLY_SUPERUSER_GRANTS)
-    if user.id == actor.id and changes.get("is_active") is False:
-        raise Conflict("You cannot deactivate yourself")
-    new_username = changes.get("username")
-    if (
-        new_username is not None
-        and new_username != user.username
-        and await _username_exists(session=session, username=new_username)
+    if user.id == actor.id:
+        if changes.get("is_active") is False:
+            raise Conflict("You cannot deactivate yourself")
+        if (user.is_staff and changes.get("is_staff") is False) or (
+            user.is_superuser and changes.get("is_superuser") is False
+        ):
+            raise Conflict(CANNOT_DEMOTE_SELF)
+    if _is_active_superuser(user) and (
+        changes.get("is_superuser") is False or changes.get("is_active") is False
     ):
-        raise _username_taken(new_username)
+        await _keep_an_active_superuser(session=session, leaving={user.id})
     if "password" in changes:
         changes["password"] = await off_the_loop(hash_password, changes["password"])
     for field, value in changes.items():
         setattr(user, field, value)
-    await commit_or_conflict(session, _username_taken(user.username))
+    await flush_or_conflict(session, _username_taken(user.username))
     return user
 
 
@@ -133,9 +135,33 @@ async def delete_user(*, session: AsyncSession, actor: User, user_id: int) -> No
         raise Forbidden(ONLY_SUPERUSER_MODIFIES)
     if user.id == actor.id:
         raise Conflict("You cannot delete yourself")
+    if _is_active_superuser(user):
+        await _keep_an_active_superuser(session=session, leaving={user.id})
     await _delete_users(session=session, ids=[user.id])
     session.expunge(user)
-    await session.commit()
+
+
+def _is_active_superuser(user: User) -> bool:
+    return user.is_superuser and user.is_active
+
+
+async def _keep_an_active_superuser(*, session: AsyncSession, leaving: set[int]) -> None:
+    """Raise Conflict unless an active superuser remains once `leaving` are not ones.
+
+    The active superusers' rows are locked (FOR UPDATE, in id order, so two such requests
+    never deadlock): two admins demoting each other at once are serialised, and the second
+    sees that it would remove the last one. SQLite has no row locks; there the app's
+    transactions take the write lock at BEGIN (BEGIN IMMEDIATE), which serialises them too.
+    """
+    statement = (
+        select(User.id)
+        .where(User.is_superuser.is_(True), User.is_active.is_(True))
+        .order_by(User.id)
+        .with_for_update()
+    )
+    remaining = set(await session.scalars(statement)) - leaving
+    if not remaining:
+        raise Conflict(LAST_SUPERUSER)
 
 
 async def _delete_users(*, session: AsyncSession, ids: Sequence[int]) -> None:
@@ -180,6 +206,18 @@ async def bulk_user_action(
             indexes=[index],
             ids=[actor.id],
         )
+    leaving = [index for index, id_ in enumerate(ids) if _is_active_superuser(users[id_])]
+    if action != "activate" and leaving:
+        try:
+            await _keep_an_active_superuser(
+                session=session, leaving={ids[index] for index in leaving}
+            )
+        except Conflict:
+            raise Conflict(
+                f"{LAST_SUPERUSER} ({describe_items(leaving)}); nothing was changed",
+                indexes=leaving,
+                ids=list(dict.fromkeys(ids[index] for index in leaving)),
+            ) from None
     if action == "delete":
         await _delete_users(session=session, ids=list(users))
         for user in users.values():
@@ -193,5 +231,4 @@ async def bulk_user_action(
         )
         for user in users.values():
             set_committed_value(user, "is_active", action == "activate")
-    await session.commit()
     return len(users)

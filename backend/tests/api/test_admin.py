@@ -355,7 +355,7 @@ async def test_get_user_returns_the_user_public(admin_client, user):
     assert (body["id"], body["username"], body["email"]) == (user.id, "alice", user.email)
 
 
-@pytest.mark.parametrize("user_id", ["999999", "0", "-1", str(2**63), str(10**30)])
+@pytest.mark.parametrize("user_id", ["999999", "0", str(2**63), str(10**30)])
 async def test_get_unknown_user_is_404(admin_client, user_id):
     response = await admin_client.get(f"{USERS}/{user_id}")
 
@@ -781,7 +781,7 @@ async def test_admin_contexts_filter_by_owner(admin_client, user):
     assert response.json()["total"] == 3
 
 
-@pytest.mark.parametrize("owner_id", [999999, 0, -1, 2**63])
+@pytest.mark.parametrize("owner_id", [999999, 0, 2**63])
 async def test_admin_contexts_of_an_unknown_owner_is_an_empty_page(admin_client, user, owner_id):
     await ContextFactory.acreate(owner=user)
 

@@ -12,7 +12,7 @@ from app.api.deps import get_current_user
 from app.core.config import get_settings
 from app.main import create_app
 
-LIMIT = 1024 * 1024
+LIMIT = 16 * 1024 * 1024  # MAX_REQUEST_BODY_BYTES's default
 TOO_LARGE = {"detail": f"Request body too large: the limit is {LIMIT} bytes"}
 JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -217,7 +217,7 @@ async def test_data_too_large_in_a_bulk_item_names_the_item(user_client):
     assert _error_locs(response) == [["body", "items", 1, "data"]]
 
 
-async def test_body_over_1_mib_is_413(user_client, db_session):
+async def test_body_over_16_mib_is_413(user_client, db_session):
     payload = {"name": "huge", "data": {"blob": "x" * LIMIT}}
 
     response = await user_client.post("/api/contexts", json=payload)
@@ -226,7 +226,7 @@ async def test_body_over_1_mib_is_413(user_client, db_session):
     assert response.json() == TOO_LARGE
 
 
-async def test_body_over_1_mib_is_refused_before_parsing_or_authentication(client):
+async def test_body_over_16_mib_is_refused_before_parsing_or_authentication(client):
     # Not JSON at all and no credentials: a parser would answer 422, authentication 401.
     response = await client.post("/api/contexts", content=b"{" * (LIMIT + 1), headers=JSON_HEADERS)
 
@@ -234,9 +234,9 @@ async def test_body_over_1_mib_is_refused_before_parsing_or_authentication(clien
     assert response.json() == TOO_LARGE
 
 
-async def test_streamed_body_without_a_length_over_1_mib_is_413(user_client):
+async def test_streamed_body_without_a_length_over_16_mib_is_413(user_client):
     async def chunks():
-        for _ in range(17):
+        for _ in range(LIMIT // (64 * 1024) + 1):
             yield b" " * (64 * 1024)
 
     response = await user_client.post("/api/contexts", content=chunks(), headers=JSON_HEADERS)
@@ -246,7 +246,7 @@ async def test_streamed_body_without_a_length_over_1_mib_is_413(user_client):
     assert response.json() == TOO_LARGE
 
 
-async def test_body_of_exactly_1_mib_is_parsed(user_client):
+async def test_body_of_exactly_16_mib_is_parsed(user_client):
     prefix, suffix = b'{"name": "x", "description": "', b'"}'
     body = prefix + b"d" * (LIMIT - len(prefix) - len(suffix)) + suffix
     assert len(body) == LIMIT
@@ -256,6 +256,46 @@ async def test_body_of_exactly_1_mib_is_parsed(user_client):
     # Parsed and validated: the description is too long, but the body was not refused.
     assert response.status_code == 422
     assert _error_locs(response) == [["body", "description"]]
+
+
+def test_the_default_limit_is_stated_in_the_openapi_description(app):
+    description = app.openapi()["info"]["description"]
+
+    assert get_settings().MAX_REQUEST_BODY_BYTES == LIMIT
+    assert f"at most {LIMIT} bytes" in description
+    assert "1000 contexts with\n  100-character names and 10,000-character descriptions" in (
+        description
+    )
+
+
+@pytest.mark.slow  # 10 MB written
+async def test_a_full_batch_at_the_text_field_limits_fits_in_the_body_limit(user_client):
+    # 1000 items, 100-character names, 10,000-character descriptions: the schema's largest
+    # batch of plain text is accepted (about 10.2 MB).
+    items = [{"name": f"{n:03d}" + "n" * 97, "description": "d" * 10_000} for n in range(1000)]
+    body = json.dumps({"items": items}).encode()
+
+    response = await user_client.post("/api/contexts/bulk", content=body, headers=JSON_HEADERS)
+
+    assert len(body) < LIMIT
+    assert response.status_code == 201, response.text[:200]
+    assert len(response.json()["items"]) == 1000
+
+
+async def test_a_full_batch_of_escaped_long_text_is_validated_not_refused(user_client):
+    # 1000 items whose 1,000-character names and descriptions are all \uXXXX escapes (the
+    # widest way to write them): within the body limit, so the names' length is what fails.
+    items = [{"name": "\u00e9" * 1000, "description": "\u00e9" * 1000} for _ in range(1000)]
+    body = json.dumps({"items": items}, ensure_ascii=True).encode()
+
+    response = await user_client.post("/api/contexts/bulk", content=body, headers=JSON_HEADERS)
+
+    assert len(body) > 12_000_000
+    assert response.status_code == 422
+    assert _error_locs(response) == [["body", "items", index, "name"] for index in range(1000)]
+    assert {error["msg"] for error in response.json()["detail"]} == {
+        "Name must have at most 100 characters"
+    }
 
 
 @pytest.fixture

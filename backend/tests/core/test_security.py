@@ -80,6 +80,7 @@ def test_production_settings_default_to_the_argon2_library_defaults():
     assert pwdlib_defaults["parallelism"].default == fields["ARGON2_PARALLELISM"].default
 
 
+@pytest.mark.slow  # real Argon2 (m=64 MiB, t=3, p=4)
 def test_password_hashed_with_production_parameters_verifies(production_hasher):
     password_hash = hash_password("production strength password")
 
@@ -87,6 +88,7 @@ def test_password_hashed_with_production_parameters_verifies(production_hasher):
     assert verify_password("production strength password", password_hash) == (True, None)
 
 
+@pytest.mark.slow  # real Argon2 (m=64 MiB, t=3, p=4)
 def test_a_cheap_test_hash_is_upgraded_under_production_parameters(production_hasher):
     cheap = Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1).hash("from the test suite")
 

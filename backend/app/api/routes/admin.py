@@ -6,9 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from app.api.deps import AdminUser, Limit, Offset, OptionalBool, OptionalId, Search, SessionDep
+from app.api.deps import AdminUser, OptionalBool, OptionalId, PageDep, PathId, SessionDep
 from app.schemas.bulk import BulkActionResult, UsersBulkAction
-from app.schemas.common import DEFAULT_PAGE_LIMIT
 from app.schemas.context import ContextsPublic
 from app.schemas.user import UserCreate, UserPublic, UsersPublic, UserUpdate
 from app.services import contexts as contexts_service
@@ -32,22 +31,15 @@ _NOT_FOUND: Responses = {404: {"description": "No such user"}}
 async def list_users(
     session: SessionDep,
     admin: AdminUser,
-    limit: Limit = DEFAULT_PAGE_LIMIT,
-    offset: Offset = 0,
-    search: Search = None,
+    page: PageDep,
     is_active: OptionalBool = None,
     is_staff: OptionalBool = None,
 ) -> UsersPublic:
     """Users ordered by id; `search` matches part of the username or email, ignoring case."""
-    page = await service.list_users(
-        session=session,
-        limit=limit,
-        offset=offset,
-        search=search,
-        is_active=is_active,
-        is_staff=is_staff,
+    found = await service.list_users(
+        session=session, page=page, is_active=is_active, is_staff=is_staff
     )
-    return UsersPublic.model_validate(page)  # from the page's attributes, items included
+    return UsersPublic.model_validate(found)  # from the page's attributes, items included
 
 
 @router.post(
@@ -64,7 +56,9 @@ async def create_user(body: UserCreate, session: SessionDep, admin: AdminUser) -
     "/users/bulk-action",
     responses={
         404: {"description": "An id is unknown"},
-        409: {"description": "You cannot deactivate or delete yourself"},
+        409: {
+            "description": "You cannot deactivate or delete yourself, nor the last active superuser"
+        },
     },
 )
 async def bulk_user_action(
@@ -78,17 +72,23 @@ async def bulk_user_action(
 
 
 @router.get("/users/{user_id}", responses=_NOT_FOUND)
-async def get_user(user_id: int, session: SessionDep, admin: AdminUser) -> UserPublic:
+async def get_user(user_id: PathId, session: SessionDep, admin: AdminUser) -> UserPublic:
     user = await service.get_user(session=session, user_id=user_id)
     return UserPublic.model_validate(user)
 
 
 @router.patch(
     "/users/{user_id}",
-    responses={**_NOT_FOUND, 409: {"description": "The username is taken"}},
+    responses={
+        **_NOT_FOUND,
+        409: {
+            "description": "The username is taken, or the change would remove your own staff, "
+            "superuser or active status, or the last active superuser"
+        },
+    },
 )
 async def update_user(
-    user_id: int, body: UserUpdate, session: SessionDep, admin: AdminUser
+    user_id: PathId, body: UserUpdate, session: SessionDep, admin: AdminUser
 ) -> UserPublic:
     user = await service.update_user(session=session, actor=admin, user_id=user_id, data=body)
     return UserPublic.model_validate(user)
@@ -97,9 +97,12 @@ async def update_user(
 @router.delete(
     "/users/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={**_NOT_FOUND, 409: {"description": "You cannot delete yourself"}},
+    responses={
+        **_NOT_FOUND,
+        409: {"description": "You cannot delete yourself, nor the last active superuser"},
+    },
 )
-async def delete_user(user_id: int, session: SessionDep, admin: AdminUser) -> None:
+async def delete_user(user_id: PathId, session: SessionDep, admin: AdminUser) -> None:
     """Delete the user and all their contexts."""
     await service.delete_user(session=session, actor=admin, user_id=user_id)
 
@@ -108,19 +111,12 @@ async def delete_user(user_id: int, session: SessionDep, admin: AdminUser) -> No
 async def list_all_contexts(
     session: SessionDep,
     admin: AdminUser,
+    page: PageDep,
     owner_id: OptionalId = None,
-    limit: Limit = DEFAULT_PAGE_LIMIT,
-    offset: Offset = 0,
-    search: Search = None,
     is_active: OptionalBool = None,
 ) -> ContextsPublic:
     """Every user's contexts ordered by id, optionally only one owner's."""
-    page = await contexts_service.list_contexts(
-        session=session,
-        owner_id=owner_id,
-        limit=limit,
-        offset=offset,
-        search=search,
-        is_active=is_active,
+    found = await contexts_service.list_contexts(
+        session=session, owner_id=owner_id, page=page, is_active=is_active
     )
-    return ContextsPublic.model_validate(page)  # from the page's attributes, items included
+    return ContextsPublic.model_validate(found)  # from the page's attributes, items included

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from app.api.deps import CurrentUser, Limit, Offset, OptionalBool, Search, SessionDep
+from app.api.deps import CurrentUser, OptionalBool, PageDep, PathId, SessionDep
 from app.schemas.bulk import (
     BulkDeleted,
     ContextsBulkCreate,
@@ -14,7 +14,6 @@ from app.schemas.bulk import (
     ContextsBulkPublic,
     ContextsBulkUpdate,
 )
-from app.schemas.common import DEFAULT_PAGE_LIMIT
 from app.schemas.context import ContextCreate, ContextPublic, ContextsPublic, ContextUpdate
 from app.services import context_bulk
 from app.services import contexts as service
@@ -33,23 +32,13 @@ _CONFLICT: Responses = {409: {"description": "You already have a context with th
 
 @router.get("")
 async def list_contexts(
-    session: SessionDep,
-    user: CurrentUser,
-    limit: Limit = DEFAULT_PAGE_LIMIT,
-    offset: Offset = 0,
-    search: Search = None,
-    is_active: OptionalBool = None,
+    session: SessionDep, user: CurrentUser, page: PageDep, is_active: OptionalBool = None
 ) -> ContextsPublic:
     """Your contexts ordered by id; `search` matches part of the name, ignoring case."""
-    page = await service.list_contexts(
-        session=session,
-        owner_id=user.id,
-        limit=limit,
-        offset=offset,
-        search=search,
-        is_active=is_active,
+    found = await service.list_contexts(
+        session=session, owner_id=user.id, page=page, is_active=is_active
     )
-    return ContextsPublic.model_validate(page)  # from the page's attributes, items included
+    return ContextsPublic.model_validate(found)  # from the page's attributes, items included
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=_CONFLICT)
@@ -101,14 +90,14 @@ async def bulk_delete_contexts(
 
 
 @router.get("/{context_id}", responses=_NOT_FOUND)
-async def get_context(context_id: int, session: SessionDep, user: CurrentUser) -> ContextPublic:
+async def get_context(context_id: PathId, session: SessionDep, user: CurrentUser) -> ContextPublic:
     context = await service.get_context(session=session, owner=user, context_id=context_id)
     return ContextPublic.model_validate(context)
 
 
 @router.patch("/{context_id}", responses={**_NOT_FOUND, **_CONFLICT})
 async def update_context(
-    context_id: int, body: ContextUpdate, session: SessionDep, user: CurrentUser
+    context_id: PathId, body: ContextUpdate, session: SessionDep, user: CurrentUser
 ) -> ContextPublic:
     context = await service.update_context(
         session=session, owner=user, context_id=context_id, data=body
@@ -117,5 +106,5 @@ async def update_context(
 
 
 @router.delete("/{context_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_NOT_FOUND)
-async def delete_context(context_id: int, session: SessionDep, user: CurrentUser) -> None:
+async def delete_context(context_id: PathId, session: SessionDep, user: CurrentUser) -> None:
     await service.delete_context(session=session, owner=user, context_id=context_id)
