@@ -146,6 +146,14 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         flag=True,
     ),
     SettingSpec(
+        "allow_db_urls",
+        "databases besides the run's test databases that SQLAlchemy may connect to during the "
+        "run (URLs separated by spaces or commas; `*` globs the database name); every other "
+        "connection is refused",
+        option="--fastsuite-allow-db-urls",
+        env="FASTSUITE_ALLOW_DB_URLS",
+    ),
+    SettingSpec(
         "bytecode_cache",
         "directory (relative to the rootdir) for bytecode and rewritten asserts, written even "
         "where Python may not write bytecode (PYTHONDONTWRITEBYTECODE); default: off",

@@ -1,34 +1,20 @@
-"""The running test's session, for factories: fastsuite's AsyncFactory and any other library.
+"""The running test's session, for factory libraries other than factory_boy.
 
-Kept apart from the factory_boy bridge so that loading the plugin does not import factory_boy
-(and Faker with it) in a project that does not use it.
+Read from the factories' shared state (_factory_state), which imports neither factory_boy nor
+Faker.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fastsuite import _factory_state
+
 NO_CURRENT_SESSION = (
     "fastsuite.current_session() is called outside a test that has the database: request the "
     "db_session or client fixture in this test (or the module_db_session or class_db_session "
     "fixture in a seed fixture)."
 )
-
-# The sessions factories persist through, innermost (the running test's) last.
-_sessions: list[AsyncSession] = []
-
-
-def push_session(session: AsyncSession) -> None:
-    """Called by the session fixtures: factories persist through it from now on."""
-    _sessions.append(session)
-
-
-def pop_session() -> None:
-    _sessions.pop()
-
-
-def has_session() -> bool:
-    return bool(_sessions)
 
 
 def current_session() -> AsyncSession:
@@ -38,6 +24,6 @@ def current_session() -> AsyncSession:
     factories take it as `__async_session__ = fastsuite.current_session`; their default
     `commit()` releases a SAVEPOINT of the test's transaction, rolled back after the test.
     """
-    if not _sessions:
+    if not _factory_state.sessions:
         raise RuntimeError(NO_CURRENT_SESSION)
-    return _sessions[-1]
+    return _factory_state.sessions[-1][0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -14,7 +15,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from fastsuite import _background, _current, _provision, _queries, _savepoints
+from fastsuite import _background, _factory_state, _provision, _queries, _savepoints
 from fastsuite._client import (
     OVERRIDE_LEAK,
     AppFactoryError,
@@ -44,6 +45,7 @@ from fastsuite._protocols import (
     ClientFactory,
 )
 from fastsuite._queries import QUERY_LOG_KEY, QueryLog
+from fastsuite._session_dependency import unused_dependency_problem
 from fastsuite._sessions import AppSessions, learn_app_sessions
 from fastsuite._targets import NOT_CONFIGURED, Targets, targets_key
 
@@ -157,10 +159,20 @@ async def _fastsuite_database(
 @pytest.fixture(scope="session")
 def _fastsuite_app(request: pytest.FixtureRequest) -> FastAPI:
     targets: Targets = request.getfixturevalue("_fastsuite_targets")
+    settings = _settings(request)
     try:
-        return build_app(targets.app, _settings(request).describe("app"))
+        app = build_app(targets.app, settings.describe("app"))
     except AppFactoryError as error:
         _configuration_error(request, str(error))
+    # Only a dependency the harness overrides matters: with fastsuite_sessionmaker set, the
+    # app's own sessions are sent to the test's transaction and the dependency is left alone.
+    if targets.session_dependency is not None and targets.sessionmaker is None:
+        problem = unused_dependency_problem(
+            app, targets.session_dependency, settings.describe("session_dependency")
+        )
+        if problem is not None:
+            _configuration_error(request, problem)
+    return app
 
 
 @pytest.fixture(scope="session")
@@ -202,10 +214,10 @@ def _open_session(
     factory sent there too; and what undoes it all."""
     restore = redirect_sessionmaker(app_sessionmaker, scope) if app_sessionmaker else None
     session = scope.sessionmaker(app_sessions)()
-    _current.push_session(session)
+    _factory_state.push_session(session, commit=scope.commits_for_real)
 
     async def close() -> None:
-        _current.pop_session()
+        _factory_state.pop_session()
         await session.close()
         if restore is not None:
             restore()
@@ -227,24 +239,37 @@ async def _fastsuite_lifespan(
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
 ) -> AsyncIterator[_LiveApp]:
     """Run the app's lifespan once per process; serve the app, with its state, to clients."""
-    restore = None
-    if _fastsuite_app_sessionmaker is not None:
-        # What the lifespan does with the database goes to the test database.
+
+    @contextmanager
+    def lifespan_commits() -> Iterator[None]:
+        # While the lifespan starts and stops (only then), what it does through the app's
+        # session factory is committed to the test database: reference data made at startup.
+        # Between, the factory serves only the scopes tests ask for.
+        if _fastsuite_app_sessionmaker is None:
+            yield
+            return
         restore = redirect_sessionmaker(
             _fastsuite_app_sessionmaker, committing_scope(_fastsuite_engine)
         )
-    try:
-        async with LifespanManager(_fastsuite_app) as manager:
-            if not _seed_scopes:
-                # Rows the lifespan committed (reference data made at startup) are the app's,
-                # not the first client test's: the leak guard and the restore keep them.
-                # (Inside a seed scope the connection is in its transaction; nothing to take.)
-                await _fastsuite_database.record_at_rest()
-            turns = TakingTurns(manager.app)
-            yield _LiveApp(httpx.ASGITransport(app=turns), turns)
-    finally:
-        if restore is not None:
+        try:
+            yield
+        finally:
             restore()
+
+    manager = LifespanManager(_fastsuite_app)
+    with lifespan_commits():
+        await manager.__aenter__()
+    try:
+        if not _seed_scopes:
+            # Rows the lifespan committed (reference data made at startup) are the app's,
+            # not the first client test's: the leak guard and the restore keep them.
+            # (Inside a seed scope the connection is in its transaction; nothing to take.)
+            await _fastsuite_database.record_at_rest()
+        turns = TakingTurns(manager.app)
+        yield _LiveApp(httpx.ASGITransport(app=turns), turns)
+    finally:
+        with lifespan_commits():
+            await manager.__aexit__(None, None, None)
 
 
 async def _seed_session(
@@ -393,6 +418,19 @@ def _fastsuite_transaction(
             pytest.fail(LEAKED_ROWS.format(tables=describe_leak(leaked)), pytrace=False)
     if close_error is not None:
         raise close_error
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def _fastsuite_engine_guard(_fastsuite_database: TestDatabase) -> AsyncIterator[None]:
+    # For a test that takes db_engine without a transaction of the harness's: whatever it
+    # committed through the engine (or a connection taken from it) fails it, and is undone.
+    yield
+    if _seed_scopes:  # the connection is in the seed's transaction: that rolls it all back
+        return
+    leaked = await _fastsuite_database.leaked_rows()
+    if leaked:
+        await _fastsuite_database.restore()
+        pytest.fail(LEAKED_ROWS.format(tables=describe_leak(leaked)), pytrace=False)
 
 
 @pytest.fixture
