@@ -283,7 +283,7 @@ def test_column_types_sqlite_cannot_run_stop_the_run_naming_each(pytester):
     pytester.makepyfile(docs_app=POSTGRESQL_TYPES_APP, test_docs=PROBE)
     pytester.makeini(
         "[pytest]\nasyncio_mode = auto\n"
-        "addopts = --disable-plugin-autoload -p pytest_asyncio.plugin -p fastsuite\n"
+        "addopts = -p pytest_asyncio.plugin -p fastsuite\n"
         "fastsuite_app = docs_app:app\nfastsuite_metadata = docs_app:Base\n"
         "fastsuite_session_dependency = docs_app:get_session\n"
     )
@@ -364,7 +364,7 @@ def test_when_no_session_dependency_is_found_the_message_says_what_to_set(pytest
     pytester.makepyfile(plain_app=NO_SESSION_APP, test_probe=CLIENT_PROBE)
     pytester.makeini(
         "[pytest]\nasyncio_mode = auto\n"
-        "addopts = --disable-plugin-autoload -p pytest_asyncio.plugin -p fastsuite\n"
+        "addopts = -p pytest_asyncio.plugin -p fastsuite\n"
         "fastsuite_app = plain_app:app\nfastsuite_metadata = plain_app:Base\n"
         "fastsuite_session_dependency = plain_app:unrelated\n"
     )

@@ -83,5 +83,8 @@ def test_without_auto_mode_an_async_test_is_told_which_setting_to_add(items_proj
     result = items_project.runpytest("-p", "no:randomly", "-W", "ignore", *how)
 
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.assert_outcomes(passed=1, errors=1, failed=1)
+    # The async test without fastsuite's fixtures: pytest 9 fails an async test no plugin
+    # runs, pytest 8 skips it with a warning.
+    left_to_pytest = {"failed": 1} if int(pytest.__version__.split(".")[0]) >= 9 else {"skipped": 1}
+    result.assert_outcomes(passed=1, errors=1, **left_to_pytest)
     result.stdout.fnmatch_lines(["*ERROR at setup of test_unmarked*", NOT_AUTO])
