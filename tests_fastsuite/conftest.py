@@ -14,6 +14,13 @@ collect_ignore = ["examples"]
 
 
 @pytest.fixture(autouse=True)
+def _no_plugin_autoload(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The example projects list their plugins (see examples/items_app/pytest.ini); the
+    # environment variable works on every pytest fastsuite supports, the option from 8.4 only.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+
+
+@pytest.fixture(autouse=True)
 def _no_fastsuite_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     # An outer run configured through FASTSUITE_* (a PostgreSQL URL, say) must not configure
     # the inner projects: each test sets the variables it is about.

@@ -178,6 +178,21 @@ def test_a_sync_driver_is_named(notes_project):
     )
 
 
+def test_a_sync_driver_that_is_not_installed_is_named_as_sync_first(notes_project):
+    # psycopg2 is not installed here: "install psycopg2" would send the user the wrong way.
+    url = "postgresql+psycopg2://app:secret@127.0.0.1:1/app_test"
+
+    result = notes_project.runpytest(f"--fastsuite-db-url={url}")
+
+    assert_stopped_with_one_line(
+        result,
+        "fastsuite: --fastsuite-db-url=postgresql+psycopg2://app:***@127.0.0.1:1/app_test: the "
+        "driver 'postgresql+psycopg2' is not async, and the harness runs the app's async "
+        "SQLAlchemy code. Use an async driver: "
+        "postgresql+asyncpg://app:***@127.0.0.1:1/app_test.",
+    )
+
+
 def test_a_missing_alembic_config_is_named(notes_project):
     result = notes_project.runpytest(
         "--fastsuite-schema=migrations", "--fastsuite-alembic-config=db/alembic.ini"
@@ -234,3 +249,134 @@ def test_a_failing_migration_leaves_no_database_behind(notes_project):
         "fastsuite removed the database it was building.",
     )
     assert made == set()
+
+
+POSTGRESQL_TYPES_APP = """
+from fastapi import FastAPI
+from sqlalchemy import JSON, Integer
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Doc(Base):
+    __tablename__ = "docs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tags: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+    body: Mapped[dict] = mapped_column(JSONB)
+    meta: Mapped[dict] = mapped_column(JSONB().with_variant(JSON(), "sqlite"))
+
+
+app = FastAPI()
+
+
+async def get_session():
+    yield None
+"""
+
+
+def test_column_types_sqlite_cannot_run_stop_the_run_naming_each(pytester):
+    pytester.makepyfile(docs_app=POSTGRESQL_TYPES_APP, test_docs=PROBE)
+    pytester.makeini(
+        "[pytest]\nasyncio_mode = auto\n"
+        "addopts = -p pytest_asyncio.plugin -p fastsuite\n"
+        "fastsuite_app = docs_app:app\nfastsuite_metadata = docs_app:Base\n"
+        "fastsuite_session_dependency = docs_app:get_session\n"
+    )
+
+    result = pytester.runpytest()
+
+    assert_stopped_with_one_line(
+        result,
+        "fastsuite: docs.tags (ARRAY(Integer())), docs.body (JSONB(astext_type=Text())): SQLite "
+        "cannot run these column types (fastsuite_metadata = docs_app:Base (ini)). Give each a "
+        'SQLite variant (e.g. `JSONB().with_variant(JSON(), "sqlite")`) and mark the tests that '
+        "need the PostgreSQL behaviour @pytest.mark.postgresql_only, or run the suite on "
+        "PostgreSQL (--fastsuite-db-url=postgresql+asyncpg://.../app_test).",
+    )
+
+
+CLIENT_PROBE = """
+async def test_probe(client):
+    pass
+
+
+async def test_second_probe(client):
+    pass
+"""
+
+
+def test_a_session_dependency_the_app_never_uses_stops_the_run(items_project):
+    items_project.makepyfile(test_probe=CLIENT_PROBE)
+
+    # Without fastsuite_sessionmaker: the harness overrides the dependency, and only that.
+    result = items_project.runpytest(
+        "-o",
+        "fastsuite_session_dependency=items_app:make_lifespan",
+        "-o",
+        "fastsuite_sessionmaker=",
+    )
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(
+        [
+            "!*Exit: fastsuite: fastsuite_session_dependency = items_app:make_lifespan (ini): no "
+            "route of the app depends on items_app:make_lifespan, so the tests would not reach the "
+            "app's database through it. The app's routes depend on items_app:get_session, which "
+            "yields a session: set fastsuite_session_dependency to it. !*"
+        ]
+    )
+    result.assert_outcomes()  # stopped before any test ran
+    assert not (items_project.path / "never-touched-by-tests.db").exists()
+
+
+NO_SESSION_APP = """
+from fastapi import Depends, FastAPI
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def get_settings():
+    return {}
+
+
+def unrelated():
+    return None
+
+
+app = FastAPI()
+
+
+@app.get("/settings")
+async def settings(values=Depends(get_settings)):
+    return values
+"""
+
+
+def test_when_no_session_dependency_is_found_the_message_says_what_to_set(pytester):
+    pytester.makepyfile(plain_app=NO_SESSION_APP, test_probe=CLIENT_PROBE)
+    pytester.makeini(
+        "[pytest]\nasyncio_mode = auto\n"
+        "addopts = -p pytest_asyncio.plugin -p fastsuite\n"
+        "fastsuite_app = plain_app:app\nfastsuite_metadata = plain_app:Base\n"
+        "fastsuite_session_dependency = plain_app:unrelated\n"
+    )
+
+    result = pytester.runpytest()
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(
+        [
+            "!*Exit: fastsuite: fastsuite_session_dependency = plain_app:unrelated (ini): no "
+            "route of the app depends on plain_app:unrelated, so the tests would not reach the "
+            "app's database through it. Set fastsuite_session_dependency to the dependency "
+            "(module:attr) that yields the AsyncSession the app's routes use. !*"
+        ]
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 LIFESPAN = """
 async def test_{name}(client):
     response = await client.get("/lifespan")
@@ -128,3 +130,121 @@ def test_override_leak_guard_fails_the_test_naming_the_dependency(items_project)
             "items_app.get_greeting.*",
         ]
     )
+
+
+TRUSTED_HOST = """
+async def test_the_app_answers_the_configured_host(client):
+    response = await client.get("/base-url")
+    assert response.status_code == 200
+    assert response.json() == "https://api.example.com/"
+"""
+
+
+@pytest.mark.parametrize("source", ["option", "env", "ini"])
+def test_base_url_setting_reaches_an_app_behind_trusted_host_middleware(
+    items_project, monkeypatch, source
+):
+    items_project.makepyfile(test_trusted=TRUSTED_HOST)
+    url = "https://api.example.com"
+    args = ["-o", "fastsuite_app=items_app:create_trusted_host_app"]
+    if source == "option":
+        args.append(f"--fastsuite-base-url={url}")
+    elif source == "env":
+        monkeypatch.setenv("FASTSUITE_BASE_URL", url)
+    else:
+        args += ["-o", f"fastsuite_base_url={url}"]
+
+    result = items_project.runpytest(*args)
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"  base_url: {url} ({source})"])
+
+
+def test_the_default_host_is_refused_by_trusted_host_middleware(items_project):
+    # Why the setting exists: without it, such an app answers 400 to every request.
+    items_project.makepyfile(test_trusted=TRUSTED_HOST)
+
+    result = items_project.runpytest("-o", "fastsuite_app=items_app:create_trusted_host_app")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*assert 400 == 200*"])
+
+
+CLIENT_HEADERS = """
+async def test_every_client_sends_the_default_headers(client):
+    assert (await client.get("/headers/x-api-key")).json() == "secret"
+    assert (await client.get("/headers/accept-language")).json() == "en-US,en;q=0.9"
+
+
+async def test_client_factory_adds_and_overrides_headers(client_factory):
+    other = client_factory(headers={"X-API-Key": "other", "X-Extra": "1"})
+    assert (await other.get("/headers/x-api-key")).json() == "other"
+    assert (await other.get("/headers/x-extra")).json() == "1"
+    assert (await other.get("/headers/accept-language")).json() == "en-US,en;q=0.9"
+
+
+async def test_client_factory_takes_another_base_url(client_factory):
+    other = client_factory(base_url="http://other.example")
+    assert (await other.get("/base-url")).json() == "http://other.example/"
+"""
+
+
+def test_client_headers_setting_gives_every_client_default_headers(items_project):
+    items_project.makepyfile(test_headers=CLIENT_HEADERS)
+
+    result = items_project.runpytest(
+        "-o", "fastsuite_client_headers=X-API-Key: secret, Accept-Language: en-US,en;q=0.9"
+    )
+
+    result.assert_outcomes(passed=3)
+
+
+def test_client_headers_may_be_one_per_line_in_the_ini_file(items_project):
+    items_project.makepyfile(test_headers=CLIENT_HEADERS)
+    ini = items_project.path.joinpath("pytest.ini")
+    ini.write_text(
+        ini.read_text()
+        + "fastsuite_client_headers =\n    X-API-Key: secret\n    Accept-Language: en-US,en;q=0.9\n"
+    )
+
+    result = items_project.runpytest()
+
+    result.assert_outcomes(passed=3)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(
+            ["--fastsuite-base-url=test"],
+            "ERROR: fastsuite: --fastsuite-base-url=test is not an absolute http(s) URL; "
+            'expected e.g. "http://test" or "https://api.example.com/v1".',
+            id="base-url-without-scheme",
+        ),
+        pytest.param(
+            ["-o", "fastsuite_base_url=ftp://files.example"],
+            "ERROR: fastsuite: fastsuite_base_url = ftp://files.example (ini) is not an "
+            'absolute http(s) URL; expected e.g. "http://test" or "https://api.example.com/v1".',
+            id="base-url-not-http",
+        ),
+        pytest.param(
+            ["-o", "fastsuite_client_headers=Host: api.example.com\nbroken"],
+            "ERROR: fastsuite: fastsuite_client_headers = Host: api.example.com",
+            id="one-entry-of-several-is-broken",
+        ),
+        pytest.param(
+            ["--fastsuite-client-headers=Authorization"],
+            "ERROR: fastsuite: --fastsuite-client-headers=Authorization: 'Authorization' is "
+            "not a header; expected `Name: value` entries, separated by newlines or commas, "
+            'e.g. "Host: api.example.com, X-API-Key: secret".',
+            id="header-without-value",
+        ),
+    ],
+)
+def test_a_bad_client_setting_stops_the_run_naming_it(items_project, args, message):
+    items_project.makepyfile(test_probe="def test_probe():\n    pass\n")
+
+    result = items_project.runpytest(*args)
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])

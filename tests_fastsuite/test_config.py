@@ -42,7 +42,7 @@ def test_report_header_shows_each_value_and_its_source(items_project):
 
 
 DRIVER_PROBE = """
-def test_engine_uses_the_resolved_driver(db_engine):
+async def test_engine_uses_the_resolved_driver(db_engine):
     assert db_engine.url.drivername == {drivername!r}
 """
 
@@ -132,14 +132,20 @@ SESSIONMAKER = "an async_sessionmaker or a function returning one"
         pytest.param(
             "fastsuite_session_dependency",
             "items_app:",
-            f'expected "module:attr" of {DEPENDENCY}, e.g. "myapp.main:app".',
+            f'expected "module:attr" of {DEPENDENCY}, e.g. "myapp.db:get_session".',
             id="no-attribute",
         ),
         pytest.param(
             "fastsuite_metadata",
             ":Base",
-            f'expected "module:attr" of {METADATA}, e.g. "myapp.main:app".',
+            f'expected "module:attr" of {METADATA}, e.g. "myapp.models:Base".',
             id="no-module",
+        ),
+        pytest.param(
+            "fastsuite_sessionmaker",
+            "items_app.SessionLocal",
+            f'expected "module:attr" of {SESSIONMAKER}, e.g. "myapp.db:SessionLocal".',
+            id="sessionmaker-no-colon",
         ),
     ],
 )
@@ -274,8 +280,8 @@ async def test_client_again(client):
     assert (await client.get("/lifespan")).json()["runs"] == 1
 
 
-def test_sync_test_between(db_engine):
-    assert db_engine is not None
+def test_sync_test_between(app):
+    assert app is not None
 
 
 async def test_db_session_again(db_session, client):

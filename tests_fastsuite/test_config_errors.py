@@ -32,7 +32,7 @@ UNCONFIGURED_INI = """
 [pytest]
 asyncio_mode = auto
 asyncio_default_fixture_loop_scope = function
-addopts = --disable-plugin-autoload -p pytest_asyncio.plugin -p fastsuite
+addopts = -p pytest_asyncio.plugin -p fastsuite
 filterwarnings = error
 """
 

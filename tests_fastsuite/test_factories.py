@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+from postgresql_server import database_of_its_own, requires_postgresql, url_with
+
 FACTORIES = """
 from sqlalchemy import func, select
 from items_app import Item, Owner, Tag
@@ -148,3 +151,108 @@ def test_factory_without_db_session_fails_with_a_clear_error(items_project):
             "*RuntimeError: ItemFactory.acreate() needs the test's database session*",
         ]
     )
+
+
+NEVER_AWAITED = """
+from sqlalchemy import func, select
+from items_app import Owner
+from items_factories import ItemFactory, OwnerFactory
+
+
+async def test_1_forgets_await(db_session):
+    OwnerFactory.acreate(name="never made")
+    ItemFactory.acreate_batch(2)
+
+
+async def test_2_next_test_is_not_blamed(db_session):
+    await OwnerFactory.acreate()
+    assert await db_session.scalar(select(func.count()).select_from(Owner)) == 1
+"""
+
+
+def test_a_factory_call_never_awaited_fails_the_test_that_made_it(items_project):
+    items_project.makepyfile(test_never_awaited=NEVER_AWAITED)
+
+    result = items_project.runpytest("-p", "no:randomly")
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_1_forgets_await _*",
+            "fastsuite: OwnerFactory.acreate() at test_never_awaited.py:7, "
+            "ItemFactory.acreate_batch() at test_never_awaited.py:8 were never awaited, so "
+            "nothing was created: write `await` before each (`await Factory.acreate(...)`).",
+        ]
+    )
+    assert "RuntimeWarning" not in result.stdout.str()
+
+
+SYNC_CREATE_WITHOUT_SESSION = """
+from items_factories import OwnerFactory
+
+
+def test_sync_create_without_a_session():
+    OwnerFactory.create()
+"""
+
+
+def test_sync_create_without_a_session_says_what_to_do(items_project):
+    items_project.makepyfile(test_sync_no_session=SYNC_CREATE_WITHOUT_SESSION)
+
+    result = items_project.runpytest()
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E * RuntimeError: OwnerFactory.create() has no database session to persist through: "
+            "in an async test that requests db_session or client, write "
+            "`await OwnerFactory.acreate(...)` (OwnerFactory.build() makes unsaved objects "
+            "without a database)."
+        ]
+    )
+    assert "from async code" not in result.stdout.str()
+
+
+REAL_COMMITS = """
+import pytest
+from sqlalchemy import func, select
+from items_app import Item, Owner
+from items_factories import ItemFactory, OwnerFactory
+
+
+@pytest.mark.fastsuite_db(transaction=True)
+async def test_1_factories_commit_in_real_commit_mode(client, db_engine):
+    await ItemFactory.acreate(name="committed")
+    await OwnerFactory.acreate_batch(2)
+    assert (await client.get("/items")).json() == ["committed"]
+    assert (await client.get("/owners/count")).json() == 3
+    async with db_engine.connect() as connection:  # another connection sees them
+        assert await connection.scalar(select(func.count()).select_from(Item)) == 1
+
+
+async def test_2_and_the_database_is_restored_after(db_session):
+    assert await db_session.scalar(select(func.count()).select_from(Owner)) == 0
+"""
+
+
+def test_factories_commit_in_real_commit_tests(items_project):
+    items_project.makepyfile(test_real_commits=REAL_COMMITS)
+
+    result = items_project.runpytest("-p", "no:randomly")
+
+    result.assert_outcomes(passed=2)
+
+
+@pytest.mark.slow
+@requires_postgresql
+def test_factories_commit_in_real_commit_tests_on_postgresql(items_project):
+    items_project.makepyfile(test_real_commits=REAL_COMMITS)
+
+    with database_of_its_own() as name:
+        result = items_project.runpytest(
+            "-p", "no:randomly", f"--fastsuite-db-url={url_with(name)}"
+        )
+
+    result.assert_outcomes(passed=2)

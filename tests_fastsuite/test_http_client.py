@@ -200,7 +200,9 @@ async def test_plain_requests_take_the_short_road_and_the_rest_httpxs(monkeypatc
     monkeypatch.setattr(httpx.AsyncClient, "send", through_httpx)
     transport = httpx.ASGITransport(app=make_app())
     async with TestClient(transport=transport, base_url="http://test") as client:
-        assert (await client.post("/echo", json={"a": 1})).json()["body"] == '{"a":1}'
+        # The body as the installed httpx encodes JSON (compact from 0.28, with spaces before).
+        body = (await client.post("/echo", json={"a": 1})).json()["body"]
+        assert json.loads(body) == {"a": 1}
         assert (await client.get("/echo", headers={"X": "1"})).status_code == 200
         with pytest.raises(LookupError, match="send"):
             await client.get("/echo", params={"q": "1"})

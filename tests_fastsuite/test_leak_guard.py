@@ -5,6 +5,7 @@ and the database is restored so the next test starts clean.
 from __future__ import annotations
 
 import pytest
+from postgresql_server import database_of_its_own, requires_postgresql, url_with
 
 LEAKS = """
 from sqlalchemy import func, select, text
@@ -112,3 +113,104 @@ def test_rows_the_lifespan_commits_are_part_of_the_database_at_rest(items_projec
     )
 
     result.assert_outcomes(passed=4)
+
+
+ENGINE_COMMITS = """
+from sqlalchemy import func, insert, select
+from items_app import Item, Owner
+
+
+async def count(session, model):
+    return await session.scalar(select(func.count()).select_from(model))
+
+
+async def test_1_commits_through_db_engine(db_engine):
+    async with db_engine.begin() as connection:
+        await connection.execute(insert(Owner).values(name="leaked"))
+
+
+async def test_2_commits_through_a_connection_taken_from_db_engine(db_engine):
+    async with db_engine.connect() as connection:
+        await connection.execute(insert(Item).values(name="leaked-1"))
+        await connection.execute(insert(Item).values(name="leaked-2"))
+        await connection.commit()
+
+
+async def test_3_the_next_test_starts_clean(db_session):
+    assert await count(db_session, Owner) == 0
+    assert await count(db_session, Item) == 0
+
+
+async def test_4_db_engine_beside_the_tests_transaction(db_session, db_engine):
+    async with db_engine.begin() as connection:
+        await connection.execute(insert(Owner).values(name="leaked"))
+
+
+async def test_5_the_next_test_starts_clean_too(db_session):
+    assert await count(db_session, Owner) == 0
+
+
+async def test_6_reads_through_db_engine(db_engine):
+    async with db_engine.connect() as connection:
+        assert await connection.scalar(select(func.count()).select_from(Owner)) == 0
+"""
+LEAKED = (
+    "fastsuite: rows were committed outside this test's transaction and would leak into the "
+    "next tests: {tables}. Write through the db_session or client fixtures (rolled back after "
+    "each test), or mark the test @pytest.mark.fastsuite_db(transaction=True) so the database "
+    "is restored after it. fastsuite has restored the database."
+)
+SECOND_TRANSACTION = (
+    "fastsuite: a transaction was begun on db_engine while this test's transaction is open, "
+    "and on SQLite every session of a test shares one connection: work through db_session "
+    "(`await db_session.execute(...)`, `await db_session.connection()`) instead of "
+    "db_engine.begin() or db_engine.connect(), or mark the test "
+    "@pytest.mark.fastsuite_db(transaction=True) for real commits."
+)
+
+
+def assert_engine_commits_fail_their_own_test(result: pytest.RunResult) -> None:
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_1_commits_through_db_engine*",
+            LEAKED.format(tables="table owners has 1 rows (had 0)"),
+            "*ERROR at teardown of test_2_commits_through_a_connection_taken_from_db_engine*",
+            LEAKED.format(tables="table items has 2 rows (had 0)"),
+        ]
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.mark.parametrize("driver", ["loop", "aiosqlite"])
+def test_commits_through_db_engine_fail_the_test_that_made_them(items_project, driver):
+    items_project.makepyfile(test_engine=ENGINE_COMMITS)
+
+    result = items_project.runpytest("-p", "no:randomly", f"--fastsuite-sqlite-driver={driver}")
+
+    # 1 and 2: passed, then an error at teardown; 4: failed (SQLite has one connection).
+    result.assert_outcomes(passed=5, errors=2, failed=1)
+    assert_engine_commits_fail_their_own_test(result)
+    result.stdout.fnmatch_lines(
+        ["*test_4_db_engine_beside_the_tests_transaction*", SECOND_TRANSACTION]
+    )
+
+
+@pytest.mark.slow
+@requires_postgresql
+def test_commits_through_db_engine_fail_the_test_that_made_them_on_postgresql(items_project):
+    items_project.makepyfile(test_engine=ENGINE_COMMITS)
+
+    with database_of_its_own() as name:
+        result = items_project.runpytest(
+            "-p", "no:randomly", f"--fastsuite-db-url={url_with(name)}"
+        )
+
+    # 4 commits on a second connection of the pool: the leak guard names it at its teardown.
+    result.assert_outcomes(passed=6, errors=3)
+    assert_engine_commits_fail_their_own_test(result)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_4_db_engine_beside_the_tests_transaction*",
+            LEAKED.format(tables="table owners has 1 rows (had 0)"),
+        ]
+    )

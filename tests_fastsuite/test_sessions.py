@@ -160,7 +160,7 @@ conflicting_app = create_conflicting_app()
 INI = """
 [pytest]
 asyncio_mode = auto
-addopts = --disable-plugin-autoload -p pytest_asyncio.plugin -p fastsuite
+addopts = -p pytest_asyncio.plugin -p fastsuite
 filterwarnings = error
 fastsuite_app = sessions_app:app
 fastsuite_metadata = sessions_app:Base

@@ -10,7 +10,7 @@ import pytest
 UNCONFIGURED_INI = """
 [pytest]
 asyncio_mode = auto
-addopts = --disable-plugin-autoload -p pytest_asyncio.plugin -p fastsuite
+addopts = -p pytest_asyncio.plugin -p fastsuite
 """
 
 LOOPS = """

@@ -16,6 +16,7 @@ import typing as _typing
 if _typing.TYPE_CHECKING:
     from fastsuite import fixtures, plugin
     from fastsuite._background import CapturedCallbacks
+    from fastsuite._current import current_session
     from fastsuite._factories import AsyncFactory
     from fastsuite._protocols import (
         AssertMaxQueries,
@@ -41,6 +42,7 @@ __all__ = [
     "Query",
     "assert_max_queries",
     "assert_num_queries",
+    "current_session",
     "fixtures",
     "plugin",
 ]
@@ -57,6 +59,7 @@ _HOMES = {
     "Query": "fastsuite._queries",
     "assert_max_queries": "fastsuite._queries",
     "assert_num_queries": "fastsuite._queries",
+    "current_session": "fastsuite._current",
     "fixtures": "fastsuite.fixtures",
     "plugin": "fastsuite.plugin",
 }
@@ -70,7 +73,10 @@ def __getattr__(name: str) -> _typing.Any:
 
     module = import_module(home)
     value = module if home == f"fastsuite.{name}" else getattr(module, name)
-    globals()[name] = value
+    if home != "fastsuite._factories":
+        # Not AsyncFactory: a pytest run inside another (pytester) may drop factory_boy from
+        # sys.modules when it ends, and the next run's factories must subclass the new one.
+        globals()[name] = value
     return value
 
 

@@ -12,11 +12,10 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fastsuite._freshness import FreshObjects
 from fastsuite._isolation import IsolationScope
 from fastsuite._sessions import AppSessions
 
-# Where the clients send requests: any host does, the transport hands them to the app.
-BASE_URL = "http://test"
 APP_FACTORY_FAILED = (
     "fastsuite: {where} is a factory, and calling it failed: {error!r}. "
     "It must return a FastAPI app when called without arguments."
@@ -48,7 +47,8 @@ def build_app(target: Any, where: str) -> FastAPI:
 
 
 class TakingTurns:
-    """ASGI wrapper: the app's HTTP requests take turns, one at a time.
+    """ASGI wrapper: the app's HTTP requests take turns, one at a time, and the test's session
+    sees what each wrote (see _freshness).
 
     A test's sessions share one connection, where their SAVEPOINTs must nest; requests sent
     concurrently (asyncio.gather) would interleave them. Waiting for the previous request
@@ -58,13 +58,20 @@ class TakingTurns:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.lock: asyncio.Lock | None = None
+        # The running test's session, kept in step with what its requests write.
+        self.fresh: FreshObjects | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if self.lock is None or scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         async with self.lock:
-            await self.app(scope, receive, send)
+            fresh = self.fresh
+            if fresh is None:
+                await self.app(scope, receive, send)
+                return
+            async with fresh.around_request():
+                await self.app(scope, receive, send)
 
 
 def session_override(

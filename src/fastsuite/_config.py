@@ -35,6 +35,8 @@ class SettingSpec:
     choices: tuple[str, ...] | None = None
     # A flag's option takes no value (its presence means "true"); env and ini say true or false.
     flag: bool = False
+    # What a good value looks like, for the message when a value is malformed.
+    example: str | None = None
 
     @property
     def ini(self) -> str:
@@ -42,13 +44,26 @@ class SettingSpec:
 
 
 SETTING_SPECS: tuple[SettingSpec, ...] = (
-    SettingSpec("app", "module:attr of the FastAPI app, or of a factory returning one"),
-    SettingSpec("metadata", "module:attr of the SQLAlchemy MetaData or declarative base"),
-    SettingSpec("session_dependency", "module:attr of the app's session dependency"),
+    SettingSpec(
+        "app",
+        "module:attr of the FastAPI app, or of a factory returning one",
+        example="myapp.main:app",
+    ),
+    SettingSpec(
+        "metadata",
+        "module:attr of the SQLAlchemy MetaData or declarative base",
+        example="myapp.models:Base",
+    ),
+    SettingSpec(
+        "session_dependency",
+        "module:attr of the app's session dependency",
+        example="myapp.db:get_session",
+    ),
     SettingSpec(
         "sessionmaker",
         "module:attr of the app's async_sessionmaker (or a function returning it); "
         "sessions the app opens from it join the test's transaction",
+        example="myapp.db:SessionLocal",
     ),
     SettingSpec(
         "session_class",
@@ -107,6 +122,20 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         flag=True,
     ),
     SettingSpec(
+        "base_url",
+        "base URL of the client fixtures' requests (the Host header comes from it)",
+        default="http://test",
+        option="--fastsuite-base-url",
+        env="FASTSUITE_BASE_URL",
+    ),
+    SettingSpec(
+        "client_headers",
+        "headers every client of the client fixtures sends: `Name: value` entries separated "
+        "by newlines or commas",
+        option="--fastsuite-client-headers",
+        env="FASTSUITE_CLIENT_HEADERS",
+    ),
+    SettingSpec(
         "allow_non_test_db",
         "let the harness use a database server whose database name lacks 'test' (it refuses "
         "by default, so a test run cannot touch a production database)",
@@ -115,6 +144,14 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         env="FASTSUITE_ALLOW_NON_TEST_DB",
         choices=FLAG_VALUES,
         flag=True,
+    ),
+    SettingSpec(
+        "allow_db_urls",
+        "databases besides the run's test databases that SQLAlchemy may connect to during the "
+        "run (URLs separated by spaces or commas; `*` globs the database name); every other "
+        "connection is refused",
+        option="--fastsuite-allow-db-urls",
+        env="FASTSUITE_ALLOW_DB_URLS",
     ),
     SettingSpec(
         "bytecode_cache",
@@ -245,7 +282,8 @@ def import_from_string(
     module_name, sep, attr_path = path.partition(":")
     if not sep or not module_name or not attr_path:
         raise pytest.UsageError(
-            f'fastsuite: {where}: expected "module:attr" of {expected}, e.g. "myapp.main:app".'
+            f'fastsuite: {where}: expected "module:attr" of {expected}, '
+            f'e.g. "{spec_named(name).example}".'
         )
     try:
         target: Any = importlib.import_module(module_name)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.util.concurrency import in_greenlet
 
 from fastsuite import _direct_calls
+from fastsuite._factory_state import FactoryCall, record_call, sessions
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -26,14 +27,17 @@ NO_SESSION = (
     "{factory}.acreate() needs the test's database session: request the db_session or "
     "client fixture in this test."
 )
+SYNC_CREATE_WITHOUT_SESSION = (
+    "{factory}.create() has no database session to persist through: in an async test that "
+    "requests db_session or client, write `await {factory}.acreate(...)` "
+    "({factory}.build() makes unsaved objects without a database)."
+)
 SYNC_CREATE = (
     "{factory}.create() cannot persist through an AsyncSession from async code: "
     "use `await {factory}.acreate(...)` or `await {factory}.acreate_batch(n, ...)` "
     "({factory}.build() makes unsaved objects)."
 )
 
-# The sessions factories persist through, innermost (the running test's) last.
-_sessions: list[AsyncSession] = []
 # The factory whose acreate_batch() is running: its objects are only added, and flushed
 # together at the end (one batched INSERT); SubFactory objects are still flushed at once, so
 # the batch's objects can refer to their ids.
@@ -44,12 +48,9 @@ _deferring_flush: ContextVar[type | None] = ContextVar("fastsuite_deferring_flus
 _in_place: ContextVar[bool] = ContextVar("fastsuite_factory_in_place", default=False)
 
 
-def _may_persist() -> bool:
-    return in_greenlet() or _in_place.get()
-
-
 async def _run_sync(session: AsyncSession, work: Callable[[Session], R]) -> R:
-    """`session.run_sync(work)`; called in place when the session's engine never waits."""
+    """`session.run_sync(work)`; called in place when the session's engine never waits (no
+    greenlet per factory call, no await per statement)."""
     if not _direct_calls.never_waits_for(session.sync_session):
         return await session.run_sync(work)
     token = _in_place.set(True)
@@ -59,19 +60,10 @@ async def _run_sync(session: AsyncSession, work: Callable[[Session], R]) -> R:
         _in_place.reset(token)
 
 
-def push_session(session: AsyncSession) -> None:
-    """Called by the session fixtures: the session factories persist through from now on."""
-    _sessions.append(session)
-
-
-def pop_session() -> None:
-    _sessions.pop()
-
-
 def _sync_session_of_current_test() -> Session:
-    if not _sessions:
+    if not sessions:
         raise RuntimeError(NO_SESSION.format(factory="AsyncFactory"))
-    return _sessions[-1].sync_session
+    return sessions[-1][0].sync_session
 
 
 class AsyncFactory(SQLAlchemyModelFactory, Generic[T]):
@@ -93,16 +85,28 @@ class AsyncFactory(SQLAlchemyModelFactory, Generic[T]):
         sqlalchemy_session_persistence = "flush"
 
     @classmethod
-    async def acreate(cls, **kwargs: Any) -> T:
-        """Create one object in the test's transaction and return it, flushed."""
-        session = cls._async_session()
+    def acreate(cls, **kwargs: Any) -> FactoryCall[T]:
+        """Create one object in the test's transaction and return it, flushed (committed in
+        a fastsuite_db(transaction=True) test)."""
+        return record_call(cls, "acreate", cls._acreate(**kwargs))
+
+    @classmethod
+    def acreate_batch(cls, size: int, **kwargs: Any) -> FactoryCall[list[T]]:
+        """Create `size` objects in the test's transaction with one flush (and one commit in
+        a fastsuite_db(transaction=True) test)."""
+        return record_call(cls, "acreate_batch", cls._acreate_batch(size, **kwargs))
+
+    @classmethod
+    async def _acreate(cls, **kwargs: Any) -> T:
+        session, commit = cls._async_session()
         result: T = await _run_sync(session, lambda _sync: cls.create(**kwargs))
+        if commit:
+            await session.commit()
         return result
 
     @classmethod
-    async def acreate_batch(cls, size: int, **kwargs: Any) -> list[T]:
-        """Create `size` objects in the test's transaction with one flush."""
-        session = cls._async_session()
+    async def _acreate_batch(cls, size: int, **kwargs: Any) -> list[T]:
+        session, commit = cls._async_session()
 
         def create_batch(sync_session: Session) -> list[T]:
             token = _deferring_flush.set(cls)
@@ -114,34 +118,44 @@ class AsyncFactory(SQLAlchemyModelFactory, Generic[T]):
             return objects
 
         result: list[T] = await _run_sync(session, create_batch)
+        if commit:
+            await session.commit()
         return result
 
     @classmethod
     def create(cls, **kwargs: Any) -> T:
+        __tracebackhide__ = True
         # Checked before factory_boy runs any SubFactory, so that `ItemFactory.create()` is
         # named in the error, not the `OwnerFactory` of its first SubFactory (_create checks too).
-        if not _may_persist():
-            raise RuntimeError(SYNC_CREATE.format(factory=cls.__name__))
+        cls._refuse_sync_create()
         result: T = super().create(**kwargs)
         return result
 
     @classmethod
     def create_batch(cls, size: int, **kwargs: Any) -> list[T]:
-        if not _may_persist():
-            raise RuntimeError(SYNC_CREATE.format(factory=cls.__name__))
+        __tracebackhide__ = True
+        cls._refuse_sync_create()
         result: list[T] = super().create_batch(size, **kwargs)
         return result
 
     @classmethod
-    def _async_session(cls) -> AsyncSession:
-        if not _sessions:
+    def _refuse_sync_create(cls) -> None:
+        __tracebackhide__ = True
+        if in_greenlet() or _in_place.get():  # inside acreate(), run_sync or in place
+            return
+        message = SYNC_CREATE if sessions else SYNC_CREATE_WITHOUT_SESSION
+        raise RuntimeError(message.format(factory=cls.__name__))
+
+    @classmethod
+    def _async_session(cls) -> tuple[AsyncSession, bool]:
+        if not sessions:
             raise RuntimeError(NO_SESSION.format(factory=cls.__name__))
-        return _sessions[-1]
+        return sessions[-1]
 
     @classmethod
     def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
-        if not _may_persist():
-            raise RuntimeError(SYNC_CREATE.format(factory=cls.__name__))
+        __tracebackhide__ = True
+        cls._refuse_sync_create()
         return super()._create(model_class, *args, **kwargs)  # type: ignore[no-untyped-call]
 
     @classmethod

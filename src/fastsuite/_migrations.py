@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from fastsuite._blocker import ConnectionRefused
 from fastsuite._config import Settings
 
 if TYPE_CHECKING:
@@ -160,6 +161,10 @@ async def migrate_to_head(engine: AsyncEngine, setup: AlembicSetup) -> None:
                     # env.py went for an engine and an event loop of its own (asyncio.run).
                     message = ENV_IGNORED_CONNECTION.format(where=setup.where)
                     raise MigrationsMissedTheDatabase(f"{message} ({error})") from error
+                except ConnectionRefused as error:
+                    # env.py's own engine, on another database: the connection blocker said no.
+                    message = ENV_IGNORED_CONNECTION.format(where=setup.where)
+                    raise MigrationsMissedTheDatabase(f"{message} ({error.url})") from None
                 migrated = await connection.run_sync(current_heads)
         finally:
             if sqlite:

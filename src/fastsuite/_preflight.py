@@ -7,6 +7,7 @@ came from, and the fix.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from sqlalchemy.engine import URL, make_url
@@ -87,26 +88,36 @@ def _refuse_unless_test_database(url: URL, where: str) -> None:
 
 
 def _check_driver(url: URL, where: str) -> None:
-    # Building an engine imports the driver and checks that it is async; it connects nowhere.
+    # Whether the driver is async is known from SQLAlchemy's dialect alone, before the driver
+    # is imported: a sync driver is refused as such, installed or not.
     try:
-        engine = create_async_engine(url)
+        dialect = url.get_dialect()
     except NoSuchModuleError as error:
         raise pytest.UsageError(
             UNKNOWN_DRIVER.format(where=where, driver=url.drivername, error=error)
         ) from None
+    if not dialect.get_async_dialect_cls(url).is_async:
+        _refuse_sync_driver(url, where)
+    # Building an engine imports the driver; it connects nowhere.
+    try:
+        engine = create_async_engine(url)
     except ImportError as error:
         module = (error.name or url.get_driver_name()).partition(".")[0]
         install = _INSTALL_HINTS.get(module, f"uv add --dev {module}")
         raise pytest.UsageError(
             MISSING_DRIVER.format(where=where, module=module, install=install)
         ) from None
-    except InvalidRequestError as error:  # "The asyncio extension requires an async driver"
-        backend = url.get_backend_name()
-        suggestion = "one SQLAlchemy lists as async"
-        if backend in _ASYNC_DRIVERS:
-            async_url = url.set(drivername=f"{backend}+{_ASYNC_DRIVERS[backend]}")
-            suggestion = async_url.render_as_string(hide_password=True)
-        raise pytest.UsageError(
-            SYNC_DRIVER.format(where=where, driver=url.drivername, suggestion=suggestion)
-        ) from error
+    except InvalidRequestError:  # "The asyncio extension requires an async driver"
+        _refuse_sync_driver(url, where)
     engine.sync_engine.dispose()
+
+
+def _refuse_sync_driver(url: URL, where: str) -> NoReturn:
+    backend = url.get_backend_name()
+    suggestion = "one SQLAlchemy lists as async"
+    if backend in _ASYNC_DRIVERS:
+        async_url = url.set(drivername=f"{backend}+{_ASYNC_DRIVERS[backend]}")
+        suggestion = async_url.render_as_string(hide_password=True)
+    raise pytest.UsageError(
+        SYNC_DRIVER.format(where=where, driver=url.drivername, suggestion=suggestion)
+    )

@@ -25,11 +25,12 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from fastsuite import _sqlite_loop, _strict_sqlite, _strict_sqlite_engine
+from fastsuite import _blocker, _sqlite_loop, _strict_sqlite, _strict_sqlite_engine
 from fastsuite._config import Settings, settings_key
 from fastsuite._migrations import AlembicSetup, load_alembic_setup
-from fastsuite._preflight import check_database_url
-from fastsuite._schema import SchemaSource
+from fastsuite._preflight import check_database_url, is_in_memory_sqlite
+from fastsuite._schema import SchemaSource, check_column_types
+from fastsuite._sqlite_keys import compile_integer_keys_as_rowid
 from fastsuite._strict_sqlite_schema import install_schema_checks
 from fastsuite._targets import targets_key
 
@@ -37,9 +38,23 @@ RUN_NOT_STARTED = (
     "fastsuite: this process has no test database, because the run's provisioning did not run "
     "(pytest_sessionstart). Was the fastsuite plugin disabled in the xdist controller?"
 )
+SECOND_TRANSACTION = (
+    "fastsuite: a transaction was begun on db_engine while this test's transaction is open, "
+    "and on SQLite every session of a test shares one connection: work through db_session "
+    "(`await db_session.execute(...)`, `await db_session.connection()`) instead of "
+    "db_engine.begin() or db_engine.connect(), or mark the test "
+    "@pytest.mark.fastsuite_db(transaction=True) for real commits."
+)
 _WORKER_INPUT_KEY = "fastsuite_run"
 # Backends whose provisioning lives in a module of its own, imported only when used.
 _BACKEND_MODULES = {"postgresql": "fastsuite._provision_postgresql"}
+
+
+class SecondTransaction(pytest.fail.Exception):  # type: ignore[misc, name-defined]
+    """Fails the test with SECOND_TRANSACTION alone, as pytest.fail(pytrace=False) does."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, pytrace=False)
 
 
 @dataclass(frozen=True)
@@ -119,7 +134,9 @@ def create_test_engine(url: str | URL, *, sqlite_driver: str = "loop") -> AsyncE
     """Build the engine for the test database at `url` (in-memory SQLite for `sqlite://`)."""
     parsed = make_url(url)
     creator = _creators.get(_load_backend(parsed), _generic_engine)
-    return creator(parsed, sqlite_driver)
+    engine = creator(parsed, sqlite_driver)
+    _blocker.own_engine(engine)
+    return engine
 
 
 def describe_url(url: str | URL) -> str:
@@ -142,6 +159,7 @@ def prepare_run(config: pytest.Config) -> None:
         thorough = settings["schema"] == "migrations"
         alembic = load_alembic_setup(settings, Path(config.rootpath), thorough=thorough)
     metadata = config.stash[targets_key].metadata
+    check_column_types(metadata, url.get_dialect()(), settings.describe("metadata"))
     schema = SchemaSource(metadata, alembic if settings["schema"] == "migrations" else None)
     factory = _provisioners.get(_load_backend(url), DefaultProvisioner)
     worker = getattr(config, "workerinput", {}).get("workerid", "main")
@@ -204,6 +222,9 @@ class DefaultProvisioner:
 
     def __init__(self, url: URL, settings: Settings, schema: SchemaSource) -> None:
         self.url = url
+        if not is_in_memory_sqlite(url):
+            # A migrations env.py may build an engine of its own on the test database's URL.
+            _blocker.own_url(url)
         self.sqlite_driver = settings["sqlite_driver"] or "loop"
         self.schema = schema
         self.strict_checks = _strict_sqlite.enabled_checks(settings)
@@ -264,6 +285,7 @@ def _sqlite_engine(url: URL, sqlite_driver: str) -> AsyncEngine:
         connect_args={"check_same_thread": False},
     )
     _make_sqlite_transactional(engine)
+    compile_integer_keys_as_rowid(engine)
     return engine
 
 
@@ -285,6 +307,15 @@ def _make_sqlite_transactional(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA case_sensitive_like = ON")
         cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _refuse_second_transaction(connection: Any) -> None:
+        # Before the dialect's BEGIN (an error there would make SQLAlchemy invalidate the
+        # process's one connection, and its in-memory database with it).
+        if getattr(connection.connection.driver_connection, "in_transaction", False):
+            # The connection is in a test's transaction (db_session's, say), and
+            # db_engine.begin() or .connect() tried to start a second one on it.
+            raise SecondTransaction(SECOND_TRANSACTION)
 
     if isinstance(engine.sync_engine.dialect, _sqlite_loop.SQLiteLoopDialect):
         return  # the harness's own driver sends BEGIN itself (do_begin)

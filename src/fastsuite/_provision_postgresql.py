@@ -32,6 +32,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from fastsuite import _blocker
 from fastsuite._config import Settings
 from fastsuite._migrations import MigrationsMissedTheDatabase
 from fastsuite._provision import ProcessDatabase, provides, provisions
@@ -76,7 +77,9 @@ def _postgresql_engine(url: URL, sqlite_driver: str) -> AsyncEngine:
     # A process runs one test at a time on one connection (its outer transaction): the pool
     # keeps that connection open between tests, and opens another at once, without waiting
     # for the first, when something (the leak guard, a lifespan task) needs a second.
-    return create_async_engine(url, pool_size=1, max_overflow=-1)
+    engine = create_async_engine(url, pool_size=1, max_overflow=-1)
+    _blocker.own_engine(engine)
+    return engine
 
 
 @dataclass(frozen=True)
@@ -239,6 +242,8 @@ class PostgresProvisioner:
                     raise pytest.UsageError(self._explain(error)) from None
                 await asyncio.sleep(0.05)
         self._created.append(name)
+        # A migrations env.py may build an engine of its own on it, from sqlalchemy.url.
+        _blocker.own_url(self.url.set(database=name))
         comment = _COMMENT.format(run_id=run_id or self._run_id, database=self.url.database)
         # A utility statement takes no bound parameters: the comment goes in as a literal.
         literal = "'" + comment.replace("'", "''") + "'"
@@ -284,13 +289,17 @@ def _admin_engine(url: URL) -> AsyncEngine:
     connect_args = (
         {"timeout": CONNECT_TIMEOUT_SECONDS} if url.get_driver_name() == "asyncpg" else {}
     )
-    return create_async_engine(
+    engine = create_async_engine(
         url, poolclass=NullPool, isolation_level="AUTOCOMMIT", connect_args=connect_args
     )
+    _blocker.own_engine(engine)
+    return engine
 
 
 def _engine_without_pool(url: URL) -> AsyncEngine:
-    return create_async_engine(url, poolclass=NullPool)
+    engine = create_async_engine(url, poolclass=NullPool)
+    _blocker.own_engine(engine)
+    return engine
 
 
 async def _drop(admin: AsyncConnection, name: str) -> None:

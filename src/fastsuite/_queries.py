@@ -19,6 +19,9 @@ from sqlalchemy.engine import Engine
 _TRANSACTION_CONTROL = re.compile(
     r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|END)\b", re.IGNORECASE
 )
+# Statements that change nothing; any other counts as a write (what a request wrote is read
+# again into the test's objects, see _freshness).
+_READ = re.compile(r"^\s*(SELECT|PRAGMA|EXPLAIN|SHOW)\b", re.IGNORECASE)
 _PARAMETERS_SHOWN = 300
 
 
@@ -27,6 +30,11 @@ _PARAMETERS_SHOWN = 300
 @lru_cache(maxsize=4096)
 def is_transaction_control(statement: str) -> bool:
     return bool(_TRANSACTION_CONTROL.match(statement))
+
+
+@lru_cache(maxsize=4096)
+def is_read(statement: str) -> bool:
+    return bool(_READ.match(statement))
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,26 @@ class CapturedQueries:
         return [query.statement for query in self.queries]
 
 
+@dataclass
+class Writes:
+    """The tables written while watched (see _freshness); `unknown` when a write's table could
+    not be told (raw SQL)."""
+
+    tables: set[str] = field(default_factory=set)
+    unknown: bool = False
+
+    def __bool__(self) -> bool:
+        return self.unknown or bool(self.tables)
+
+
+def _written_table(context: Any) -> str | None:
+    """The table a compiled INSERT, UPDATE or DELETE writes; None for anything else."""
+    statement = getattr(getattr(context, "compiled", None), "statement", None)
+    table = getattr(statement, "table", None)
+    name = getattr(table, "fullname", None)
+    return name if isinstance(name, str) else None
+
+
 class QueryLog:
     """Listens to one engine and hands each statement to whoever is capturing at the time.
 
@@ -83,7 +111,9 @@ class QueryLog:
     def __init__(self, engine: Engine, keep_last: int = 50) -> None:
         self._recent: deque[tuple[str, Any, bool]] = deque(maxlen=keep_last)
         self.total = 0
+        self._paused = False
         self._captures: list[CapturedQueries] = []
+        self._write_watches: list[Writes] = []
         event.listen(engine, "before_cursor_execute", self._record)
 
     def _record(
@@ -92,11 +122,18 @@ class QueryLog:
         _cursor: Any,
         statement: str,
         parameters: Any,
-        _context: Any,
+        context: Any,
         executemany: bool,
     ) -> None:
-        if is_transaction_control(statement):
+        if self._paused or is_transaction_control(statement):
             return
+        if self._write_watches and not is_read(statement):
+            table = _written_table(context)
+            for writes in self._write_watches:
+                if table is None:
+                    writes.unknown = True
+                else:
+                    writes.tables.add(table)
         self.total += 1
         self._recent.append((statement, parameters, executemany))
         if self._captures:
@@ -112,6 +149,25 @@ class QueryLog:
     def start_test(self) -> None:
         self._recent.clear()
         self.total = 0
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Leave the harness's own statements out of the budgets and the Captured SQL."""
+        self._paused = True
+        try:
+            yield
+        finally:
+            self._paused = False
+
+    @contextmanager
+    def watching_writes(self) -> Iterator[Writes]:
+        """The tables the block's statements write."""
+        writes = Writes()
+        self._write_watches.append(writes)
+        try:
+            yield writes
+        finally:
+            self._write_watches.remove(writes)
 
     @contextmanager
     def capture(self) -> Iterator[CapturedQueries]:

@@ -5,10 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from sqlalchemy import MetaData
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from fastsuite._migrations import AlembicSetup, migrate_to_head
+
+UNRUNNABLE_TYPES = (
+    "fastsuite: {columns}: {backend} cannot run {these} column type{s} ({source}). Give each a "
+    '{backend} variant (e.g. `JSONB().with_variant(JSON(), "{dialect}")`) and mark the tests '
+    "that need the PostgreSQL behaviour @pytest.mark.postgresql_only, or run the suite on "
+    "PostgreSQL (--fastsuite-db-url=postgresql+asyncpg://.../app_test)."
+)
 
 
 def metadata_of(target: Any) -> MetaData:
@@ -41,3 +52,53 @@ async def build_schema(engine: AsyncEngine, metadata: MetaData) -> None:
     """Create every table of `metadata` in the (empty) test database."""
     async with engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
+
+
+def check_column_types(metadata: MetaData, dialect: Dialect, source: str) -> None:
+    """Stop the run at start, naming every column whose type the database cannot run: one
+    the dialect cannot render (ARRAY on SQLite), or another database's own type (PostgreSQL's
+    JSONB renders as JSON on SQLite, and its operators then fail with a syntax error)."""
+    columns = [
+        f"{table.name}.{column.name} ({column.type!r})"
+        for table in metadata.sorted_tables
+        for column in table.columns
+        if not _runs_on(column.type, dialect)
+    ]
+    if columns:
+        raise pytest.UsageError(
+            UNRUNNABLE_TYPES.format(
+                columns=", ".join(columns),
+                backend={"sqlite": "SQLite"}.get(dialect.name, dialect.name),
+                dialect=dialect.name,
+                these="this" if len(columns) == 1 else "these",
+                s="" if len(columns) == 1 else "s",
+                source=source,
+            )
+        )
+
+
+def _runs_on(type_: TypeEngine[Any], dialect: Dialect) -> bool:
+    variant = getattr(type_, "_variant_mapping", {}).get(dialect.name)
+    if variant is not None:
+        return _runs_on(variant, dialect)
+    if isinstance(type_, TypeDecorator):
+        return _runs_on(type_.load_dialect_impl(dialect), dialect)
+    if dialect.name != "postgresql" and _postgresql_operators(type_):
+        return False
+    try:
+        type_.dialect_impl(dialect).compile(dialect=dialect)
+    except CompileError:
+        return False
+    return True
+
+
+# PostgreSQL types that render elsewhere (JSONB as JSON on SQLite) but whose operators do not
+# run there (`@>`: "unrecognized token").
+_POSTGRESQL_ONLY_OPERATORS = {"JSONB", "HSTORE", "TSVECTOR", "TSQUERY"}
+
+
+def _postgresql_operators(type_: TypeEngine[Any]) -> bool:
+    if type(type_).__module__.split(".")[:3] != ["sqlalchemy", "dialects", "postgresql"]:
+        return False
+    visit_name = getattr(type_, "__visit_name__", "")
+    return visit_name.upper() in _POSTGRESQL_ONLY_OPERATORS or "range" in visit_name.lower()

@@ -113,14 +113,22 @@ def _abort_after_failure(sync_engine: Any, dialect: Dialect) -> None:
 
     @event.listens_for(sync_engine, "before_cursor_execute")
     def _refuse_when_aborted(
-        connection: Connection, _cursor: Any, statement: str, *_rest: Any
+        connection: Connection,
+        cursor: Any,
+        statement: str,
+        parameters: Any,
+        context: Any,
+        _executemany: bool,
     ) -> None:
         if connection.info.get(_ABORTED_KEY) is None:
             return
         if statement.lstrip()[:8].upper() == "ROLLBACK":  # ROLLBACK [TO SAVEPOINT x]
             del connection.info[_ABORTED_KEY]
             return
-        raise StrictSQLiteError(strict_message("aborted_transaction", ABORTED))
+        error = StrictSQLiteError(strict_message("aborted_transaction", ABORTED))
+        # Raised as the driver's errors are (a DBAPIError the app can catch): SQLAlchemy 2.1
+        # does that to what this listener raises, 2.0 calls it outside that handling.
+        connection._handle_dbapi_exception(error, statement, parameters, cursor, context)
 
     @event.listens_for(sync_engine, "begin")
     @event.listens_for(sync_engine, "rollback")

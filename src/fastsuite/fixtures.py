@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
@@ -14,9 +15,15 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from fastsuite import _background, _direct_calls, _factories, _provision, _queries, _savepoints
+from fastsuite import (
+    _background,
+    _direct_calls,
+    _factory_state,
+    _provision,
+    _queries,
+    _savepoints,
+)
 from fastsuite._client import (
-    BASE_URL,
     OVERRIDE_LEAK,
     AppFactoryError,
     TakingTurns,
@@ -25,8 +32,10 @@ from fastsuite._client import (
     overrides_restored,
     session_override,
 )
+from fastsuite._client_options import ClientOptions, client_options
 from fastsuite._config import Settings, settings_key
 from fastsuite._database import LEAKED_ROWS, TestDatabase, describe_leak
+from fastsuite._freshness import FreshObjects
 from fastsuite._http_client import TestClient
 from fastsuite._isolation import (
     IsolationScope,
@@ -43,6 +52,7 @@ from fastsuite._protocols import (
     ClientFactory,
 )
 from fastsuite._queries import QUERY_LOG_KEY, QueryLog
+from fastsuite._session_dependency import unused_dependency_problem
 from fastsuite._sessions import AppSessions, learn_app_sessions
 from fastsuite._targets import NOT_CONFIGURED, Targets, targets_key
 
@@ -158,10 +168,20 @@ async def _fastsuite_database(
 @pytest.fixture(scope="session")
 def _fastsuite_app(request: pytest.FixtureRequest) -> FastAPI:
     targets: Targets = request.getfixturevalue("_fastsuite_targets")
+    settings = _settings(request)
     try:
-        return build_app(targets.app, _settings(request).describe("app"))
+        app = build_app(targets.app, settings.describe("app"))
     except AppFactoryError as error:
         _configuration_error(request, str(error))
+    # Only a dependency the harness overrides matters: with fastsuite_sessionmaker set, the
+    # app's own sessions are sent to the test's transaction and the dependency is left alone.
+    if targets.session_dependency is not None and targets.sessionmaker is None:
+        problem = unused_dependency_problem(
+            app, targets.session_dependency, settings.describe("session_dependency")
+        )
+        if problem is not None:
+            _configuration_error(request, problem)
+    return app
 
 
 @pytest.fixture(scope="session")
@@ -203,10 +223,10 @@ def _open_session(
     factory sent there too; and what undoes it all."""
     restore = redirect_sessionmaker(app_sessionmaker, scope) if app_sessionmaker else None
     session = scope.sessionmaker(app_sessions)()
-    _factories.push_session(session)
+    _factory_state.push_session(session, commit=scope.commits_for_real)
 
     async def close() -> None:
-        _factories.pop_session()
+        _factory_state.pop_session()
         await session.close()
         if restore is not None:
             restore()
@@ -228,24 +248,37 @@ async def _fastsuite_lifespan(
     _fastsuite_app_sessionmaker: async_sessionmaker[Any] | None,
 ) -> AsyncIterator[_LiveApp]:
     """Run the app's lifespan once per process; serve the app, with its state, to clients."""
-    restore = None
-    if _fastsuite_app_sessionmaker is not None:
-        # What the lifespan does with the database goes to the test database.
+
+    @contextmanager
+    def lifespan_commits() -> Iterator[None]:
+        # While the lifespan starts and stops (only then), what it does through the app's
+        # session factory is committed to the test database: reference data made at startup.
+        # Between, the factory serves only the scopes tests ask for.
+        if _fastsuite_app_sessionmaker is None:
+            yield
+            return
         restore = redirect_sessionmaker(
             _fastsuite_app_sessionmaker, committing_scope(_fastsuite_engine)
         )
-    try:
-        async with LifespanManager(_fastsuite_app) as manager:
-            if not _seed_scopes:
-                # Rows the lifespan committed (reference data made at startup) are the app's,
-                # not the first client test's: the leak guard and the restore keep them.
-                # (Inside a seed scope the connection is in its transaction; nothing to take.)
-                await _fastsuite_database.record_at_rest()
-            turns = TakingTurns(manager.app)
-            yield _LiveApp(httpx.ASGITransport(app=turns), turns)
-    finally:
-        if restore is not None:
+        try:
+            yield
+        finally:
             restore()
+
+    manager = LifespanManager(_fastsuite_app)
+    with lifespan_commits():
+        await manager.__aenter__()
+    try:
+        if not _seed_scopes:
+            # Rows the lifespan committed (reference data made at startup) are the app's,
+            # not the first client test's: the leak guard and the restore keep them.
+            # (Inside a seed scope the connection is in its transaction; nothing to take.)
+            await _fastsuite_database.record_at_rest()
+        turns = TakingTurns(manager.app)
+        yield _LiveApp(httpx.ASGITransport(app=turns), turns)
+    finally:
+        with lifespan_commits():
+            await manager.__aexit__(None, None, None)
 
 
 async def _seed_session(
@@ -341,6 +374,7 @@ class _Live:
     configured_as: str  # where fastsuite_app came from, for messages
     lifespan: _LiveApp
     session_dependency: Callable[..., Any] | None
+    client_options: ClientOptions
 
 
 @pytest.fixture(scope="session")
@@ -350,6 +384,7 @@ def _fastsuite_live(request: pytest.FixtureRequest) -> _Live:
         _settings(request).describe("app"),
         request.getfixturevalue("_fastsuite_lifespan"),
         request.getfixturevalue("_fastsuite_session_dependency"),
+        client_options(_settings(request)),
     )
 
 
@@ -398,6 +433,19 @@ def _fastsuite_transaction(
             pytest.fail(LEAKED_ROWS.format(tables=describe_leak(leaked)), pytrace=False)
     if close_error is not None:
         raise close_error
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def _fastsuite_engine_guard(_fastsuite_database: TestDatabase) -> AsyncIterator[None]:
+    # For a test that takes db_engine without a transaction of the harness's: whatever it
+    # committed through the engine (or a connection taken from it) fails it, and is undone.
+    yield
+    if _seed_scopes:  # the connection is in the seed's transaction: that rolls it all back
+        return
+    leaked = await _fastsuite_database.leaked_rows()
+    if leaked:
+        await _fastsuite_database.restore()
+        pytest.fail(LEAKED_ROWS.format(tables=describe_leak(leaked)), pytrace=False)
 
 
 @pytest.fixture
@@ -455,12 +503,16 @@ class _ServedApp:
     configured_as: str  # where fastsuite_app came from, for messages
     transport: httpx.ASGITransport
     scope: IsolationScope
+    options: ClientOptions
 
     def client(self, **options: Any) -> httpx.AsyncClient:
-        options.setdefault("base_url", BASE_URL)
+        """A client with the settings' base URL and headers; `headers` are added to those."""
+        options.setdefault("base_url", self.options.base_url)
+        headers = httpx.Headers(list(self.options.headers))
+        headers.update(httpx.Headers(options.pop("headers", None)))
         # Mounted transports (proxies) are chosen per URL by httpx itself: no short road then.
         kind = httpx.AsyncClient if options.get("mounts") else TestClient
-        made = kind(transport=self.transport, **options)
+        made = kind(transport=self.transport, headers=headers, **options)
         self.scope.close_later(made.aclose)
         return made
 
@@ -481,15 +533,20 @@ def _fastsuite_served_app(
             override = session_override(_fastsuite_transaction, _fastsuite_process.app_sessions)
             app.dependency_overrides[dependency] = override
         turns.lock = _fastsuite_transaction.request_lock
+        log = _queries.active_log()
+        if log is not None and not _fastsuite_transaction.commits_for_real:
+            turns.fresh = FreshObjects(_fastsuite_session, log)
         try:
             yield _ServedApp(
                 app,
                 _fastsuite_live.configured_as,
                 _fastsuite_live.lifespan.transport,
                 _fastsuite_transaction,
+                _fastsuite_live.client_options,
             )
         finally:
             turns.lock = None
+            turns.fresh = None
 
 
 def _check_same_app(app: FastAPI, served: _ServedApp) -> None:
@@ -505,7 +562,9 @@ def client(app: FastAPI, _fastsuite_served_app: _ServedApp) -> httpx.AsyncClient
     The app's lifespan has run (once per process); its session dependency, and its own
     session factory when fastsuite_sessionmaker is set, serve this test's transaction.
     Dependency overrides made during the test are undone after it. Concurrent requests take
-    turns. Costs little more than db_session: the app and its lifespan are shared by the process.
+    turns. The base URL and default headers come from fastsuite_base_url and
+    fastsuite_client_headers; client_factory makes clients configured otherwise. Costs little
+    more than db_session: the app and its lifespan are shared by the process.
     May be wrapped (headers, a login), aliased or replaced; client_factory does not use it.
     """
     _check_same_app(app, _fastsuite_served_app)
@@ -514,10 +573,13 @@ def client(app: FastAPI, _fastsuite_served_app: _ServedApp) -> httpx.AsyncClient
 
 @pytest.fixture
 def client_factory(app: FastAPI, _fastsuite_served_app: _ServedApp) -> ClientFactory:
-    """Function scope. `client_factory(headers=...)` makes more clients like `client`.
+    """Function scope. `client_factory(**options)` makes more clients like `client`.
 
     Each is bound to the same app and the same test transaction (a logged-in client per user,
-    say) and is closed after the test. Costs nothing until called.
+    say) and is closed after the test. Options are httpx.AsyncClient's: `base_url` replaces
+    the client's, `headers` are added to its default headers (a header named in both takes
+    the value given here), the others (cookies, follow_redirects, ...) go to httpx as they
+    are. Costs nothing until called.
     """
     _check_same_app(app, _fastsuite_served_app)
     return _fastsuite_served_app.client

@@ -6,14 +6,25 @@ Loaded through the `pytest11` entry point; the fixtures live in fastsuite.fixtur
 from __future__ import annotations
 
 import sys
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
 
-from fastsuite import _drift, _loop_scopes, _provision, _startup, fixtures
+from fastsuite import (
+    _anyio,
+    _blocker,
+    _drift,
+    _factory_state,
+    _loop_scopes,
+    _misuse,
+    _provision,
+    _startup,
+    fixtures,
+)
+from fastsuite._client_options import client_options
 from fastsuite._config import (
     SETTING_SPECS,
     add_options,
@@ -30,6 +41,8 @@ SESSIONS_FROM_ROUTES = (
     "the class the app's routes receive from the session dependency, read when the app "
     "factory has built the app"
 )
+_blocker_key = pytest.StashKey[_blocker.ConnectionBlocker]()
+_sessionmaker_restore_key = pytest.StashKey[Callable[[], None]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -51,6 +64,15 @@ def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS:
         config.addinivalue_line("markers", line)
     settings = resolve_settings(config)
+    # Pushed by every run, enabled in a configured one only (an unconfigured run inside a
+    # configured one, as pytester makes, then blocks nothing); first, so that nothing the app
+    # does when imported reaches a database.
+    enabled = settings.configured and not config.option.help
+    config.stash[_blocker_key] = _blocker.start(
+        enabled=enabled,
+        allowed=settings["allow_db_urls"] if enabled else None,
+        where=settings.describe("allow_db_urls"),
+    )
     if not settings.configured:
         _startup.cancel()
         return  # installed, not used by this project: leave its run alone
@@ -63,8 +85,22 @@ def pytest_configure(config: pytest.Config) -> None:
     # `module:attr` paths are relative to the project's root, as for `uvicorn module:app`.
     if str(config.rootpath) not in sys.path:
         sys.path.insert(0, str(config.rootpath))
-    config.stash[targets_key] = resolve_targets(settings)
+    targets = config.stash[targets_key] = resolve_targets(settings)
+    if targets.sessionmaker is not None:
+        # Outside the scopes a test asked for, the app's session factory refuses to connect.
+        config.stash[_sessionmaker_restore_key] = _blocker.refuse_sessionmaker_outside_tests(
+            targets.sessionmaker
+        )
+    client_options(settings)
     _provision.prepare_run(config)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+) -> Generator[None, object, object]:
+    # Outside anyio's own wrapper, which this keeps from taking the harness's fixtures.
+    return (yield from _anyio.setup_outside_anyio(fixturedef, request))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -76,6 +112,12 @@ def pytest_runtestloop(session: pytest.Session) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     _startup.finish()
     _startup.restore_bytecode_settings(config)
+    restore_sessionmaker = config.stash.get(_sessionmaker_restore_key, None)
+    if restore_sessionmaker is not None:
+        restore_sessionmaker()
+    blocker = config.stash.get(_blocker_key, None)
+    if blocker is not None:
+        _blocker.stop(blocker)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -108,11 +150,16 @@ def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.It
             _refuse_fixtures_unconfigured(items)
         return
     skip_postgresql_only(items, make_url(settings["db_url"] or "").get_backend_name())
-    # A test marked fastsuite_db gets its database scope even if it asks only for db_engine.
+    _misuse.find_misuse(items)
+    # A test marked fastsuite_db gets the database (its scope, the app's session factory and
+    # the factories sent there) even if it asks for no fixture, or only for db_engine.
     for item in items:
         fixturenames: list[str] = getattr(item, "fixturenames", [])
-        if item.get_closest_marker("fastsuite_db") and "_fastsuite_transaction" not in fixturenames:
-            fixturenames.append("_fastsuite_transaction")
+        if item.get_closest_marker("fastsuite_db") and "db_session" not in fixturenames:
+            fixturenames.append("db_session")
+        elif "db_engine" in fixturenames and "_fastsuite_transaction" not in fixturenames:
+            # What a test commits through db_engine itself is checked after it (leak guard).
+            fixturenames.append("_fastsuite_engine_guard")
 
 
 def _refuse_fixtures_unconfigured(items: list[pytest.Item]) -> None:
@@ -159,6 +206,19 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     log = item.config.stash.get(QUERY_LOG_KEY, None)
     if log is not None:
         log.start_test()
+    _factory_state.never_awaited()  # forget those of a test whose call never ran
+    _misuse.fail_misused(item)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    try:
+        yield
+    finally:
+        # Factory calls the test (or its fixtures) made without `await`: nothing was created.
+        never_awaited = _factory_state.never_awaited()
+    if never_awaited is not None:
+        pytest.fail(never_awaited, pytrace=False)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -11,9 +11,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import BackgroundTasks, Depends, FastAPI, HTTPException, Request
+from fastapi import BackgroundTasks, Depends, FastAPI, HTTPException, Request, Response
+from fastapi.middleware.trustedhost import TrustedHostMiddleware
 from pydantic import BaseModel
-from sqlalchemy import ForeignKey, String, event, func, select
+from sqlalchemy import ForeignKey, String, event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
@@ -151,6 +152,35 @@ def create_app(seed_owner: str | None = None) -> FastAPI:
             raise HTTPException(404)
         background.add_task(record_audit, item_id, "touched")
 
+    @app.patch("/items/{item_id}")
+    async def rename_item(item_id: int, data: ItemIn, session: SessionDep) -> dict[str, object]:
+        item = await session.get(Item, item_id)
+        if item is None:
+            raise HTTPException(404)
+        item.name = data.name
+        await session.commit()
+        return {"id": item.id, "name": item.name}
+
+    # Responses without a body are returned as such: older FastAPI refuses a 204 route whose
+    # return annotation is None ("must not have a response body").
+    @app.post("/items/{item_id}/shout", status_code=204, response_class=Response)
+    async def shout_item(item_id: int, session: SessionDep) -> Response:
+        """A write in raw SQL: the harness cannot tell its table from the statement."""
+        await session.execute(
+            text("UPDATE items SET name = upper(name) WHERE id = :id"), {"id": item_id}
+        )
+        await session.commit()
+        return Response(status_code=204)
+
+    @app.delete("/items/{item_id}", status_code=204, response_class=Response)
+    async def delete_item(item_id: int, session: SessionDep) -> Response:
+        item = await session.get(Item, item_id)
+        if item is None:
+            raise HTTPException(404)
+        await session.delete(item)
+        await session.commit()
+        return Response(status_code=204)
+
     @app.get("/items")
     async def list_items(session: SessionDep) -> list[str]:
         return list((await session.scalars(select(Item.name).order_by(Item.id))).all())
@@ -175,6 +205,17 @@ def create_app(seed_owner: str | None = None) -> FastAPI:
     async def base_url(request: Request) -> str:
         return str(request.base_url)
 
+    @app.get("/headers/{name}")
+    async def header(name: str, request: Request) -> str | None:
+        return request.headers.get(name)
+
+    return app
+
+
+def create_trusted_host_app() -> FastAPI:
+    """The app behind TrustedHostMiddleware, which answers 400 to any other Host."""
+    app = create_app()
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=["api.example.com"])
     return app
 
 

@@ -1,0 +1,133 @@
+"""The test's session and the app's requests see each other's writes, ORM objects included.
+
+Each request runs in a session of its own, in the test's transaction. Two things would still
+differ from a suite that handed the app the test's own session (the most common recipe):
+
+- before a request, changes the test made to its objects but did not flush are invisible to
+  the app: they are flushed first, as the shared session's autoflush would;
+- after a request that wrote, objects the test loaded keep their old attribute values: the
+  loaded column attributes of the objects whose tables it wrote are read again, one SELECT
+  per mapped class (not counted by `assert_num_queries`), and an object whose row the request
+  deleted leaves the session. A request that only read costs nothing more.
+
+Not in tests that commit for real (`fastsuite_db(transaction=True)`): there each session has
+transactions of its own, as in production, and a flush or a read would open one on the shared
+connection.
+
+Reading again, rather than expiring: an expired attribute loads on access, which an
+AsyncSession cannot do (MissingGreenlet); relationships keep what they had loaded.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import BindParameter, Column, Select, bindparam, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstanceState, Mapper, Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from fastsuite._queries import QueryLog, Writes
+
+# Rows read per SELECT: SQLite allows 32766 parameters; keys may be composite.
+_CHUNK = 500
+
+
+@dataclass
+class FreshObjects:
+    """What runs around each request of a test, for the test's session."""
+
+    session: AsyncSession
+    log: QueryLog
+
+    @asynccontextmanager
+    async def around_request(self) -> AsyncIterator[None]:
+        sync = self.session.sync_session
+        if sync.new or sync.dirty or sync.deleted:
+            await self.session.flush()
+        with self.log.watching_writes() as writes:
+            yield
+        if writes and sync.identity_map:
+            with self.log.paused():
+                await self.session.run_sync(reload_loaded_columns, writes)
+
+
+@dataclass(frozen=True)
+class _Reload:
+    """A mapper's statement reading its column attributes by primary key, built once."""
+
+    statement: Select[Any]
+    keys: list[str]
+    key_width: int
+
+
+_reloads: weakref.WeakKeyDictionary[Mapper[Any], _Reload] = weakref.WeakKeyDictionary()
+
+
+def _reload_of(mapper: Mapper[Any]) -> _Reload:
+    reload = _reloads.get(mapper)
+    if reload is None:
+        columns = {
+            prop.key: prop.columns[0]
+            for prop in mapper.column_attrs
+            if isinstance(prop.columns[0], Column)
+        }
+        primary_key = list(mapper.primary_key)
+        identities: BindParameter[Any] = bindparam("identities", expanding=True)
+        where = (
+            primary_key[0].in_(identities)
+            if len(primary_key) == 1
+            else tuple_(*primary_key).in_(identities)
+        )
+        statement = (
+            select(*primary_key, *columns.values())
+            .select_from(mapper.persist_selectable)
+            .where(where)
+        )
+        reload = _reloads[mapper] = _Reload(statement, list(columns), len(primary_key))
+    return reload
+
+
+def reload_loaded_columns(session: Session, writes: Writes) -> None:
+    """Read again the loaded column attributes of the objects in `session` whose tables
+    were written (all of them when a write's table is unknown)."""
+    by_mapper: dict[Mapper[Any], list[InstanceState[Any]]] = defaultdict(list)
+    for state in session.identity_map.all_states():
+        if state.key is not None and not state.deleted:
+            by_mapper[state.mapper].append(state)
+    with session.no_autoflush:
+        for mapper, states in by_mapper.items():
+            if not writes.unknown and writes.tables.isdisjoint(
+                table.fullname for table in mapper.tables
+            ):
+                continue
+            for start in range(0, len(states), _CHUNK):
+                _reload(session, _reload_of(mapper), states[start : start + _CHUNK])
+
+
+def _reload(session: Session, reload: _Reload, states: Sequence[InstanceState[Any]]) -> None:
+    width = reload.key_width
+    identities: list[Any] = [state.key[1] for state in states if state.key is not None]
+    if width == 1:
+        identities = [identity[0] for identity in identities]
+    result = session.execute(reload.statement, {"identities": identities})
+    rows = {tuple(row[:width]): row[width:] for row in result}
+    gone = []
+    for state in states:
+        assert state.key is not None
+        row = rows.get(tuple(state.key[1]))
+        if row is None:
+            gone.append(state.obj())
+            continue
+        loaded, obj = state.dict, state.obj()
+        for key, value in zip(reload.keys, row, strict=True):
+            if key in loaded and loaded[key] != value:
+                set_committed_value(obj, key, value)
+    for obj in gone:
+        if obj is not None:
+            session.expunge(obj)

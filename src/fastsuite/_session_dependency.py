@@ -1,0 +1,92 @@
+"""The configured session dependency is one the app's routes use.
+
+A real callable the app never depends on (another module's `get_db`, a helper) passes the
+import check, and the harness's override of it then changes nothing: the routes open sessions
+on the app's own database. Checked once the app is built, by walking each route's dependants
+(its dependencies, and theirs).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from starlette.routing import Mount
+
+UNUSED_DEPENDENCY = (
+    "fastsuite: {where}: no route of the app depends on {name}, so the tests would not reach "
+    "the app's database through it. {found}"
+)
+FOUND = (
+    "The app's routes depend on {names}, which yield{s} a session: set "
+    "fastsuite_session_dependency to {the_one}."
+)
+NONE_FOUND = (
+    "Set fastsuite_session_dependency to the dependency (module:attr) that yields the "
+    "AsyncSession the app's routes use."
+)
+
+
+def unused_dependency_problem(
+    app: FastAPI, dependency: Callable[..., Any], where: str
+) -> str | None:
+    """The message when no route of `app` depends on `dependency`; None when one does (or
+    when the app has no routes with dependencies to look at)."""
+    calls = list(_dependency_calls(app.routes))
+    if not calls or any(call is dependency for call in calls):
+        return None
+    yielding = _unique(call for call in calls if _yields_a_session(call))
+    if yielding:
+        names = ", ".join(_name_of(call) for call in yielding)
+        found = FOUND.format(
+            names=names,
+            s="s" if len(yielding) == 1 else "",
+            the_one="it" if len(yielding) == 1 else "the one that serves the database",
+        )
+    else:
+        found = NONE_FOUND
+    return UNUSED_DEPENDENCY.format(where=where, name=_name_of(dependency), found=found)
+
+
+def _dependency_calls(routes: list[Any]) -> Iterator[Callable[..., Any]]:
+    for route in routes:
+        dependant = getattr(route, "dependant", None)
+        if isinstance(dependant, Dependant):
+            yield from _calls_of(dependant)
+        if isinstance(route, Mount):
+            yield from _dependency_calls(list(route.routes))
+
+
+def _calls_of(dependant: Dependant) -> Iterator[Callable[..., Any]]:
+    for sub in dependant.dependencies:
+        if sub.call is not None:
+            yield sub.call
+        yield from _calls_of(sub)
+
+
+def _yields_a_session(call: Callable[..., Any]) -> bool:
+    if not (inspect.isasyncgenfunction(call) or inspect.isgeneratorfunction(call)):
+        return False
+    try:
+        annotation = inspect.signature(call).return_annotation
+    except (TypeError, ValueError):
+        return False
+    shown = annotation if isinstance(annotation, str) else repr(annotation)
+    return "Session" in shown
+
+
+def _unique(calls: Iterator[Callable[..., Any]]) -> list[Callable[..., Any]]:
+    seen: list[Callable[..., Any]] = []
+    for call in calls:
+        if all(call is not other for other in seen):
+            seen.append(call)
+    return seen
+
+
+def _name_of(call: Callable[..., Any]) -> str:
+    module = getattr(call, "__module__", None)
+    name = getattr(call, "__qualname__", None) or repr(call)
+    return f"{module}:{name}" if module else name

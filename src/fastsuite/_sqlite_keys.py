@@ -1,0 +1,56 @@
+"""Integer primary keys that autoincrement on the harness's SQLite, whatever their integer type.
+
+SQLite assigns a key on INSERT only to a column declared exactly `INTEGER PRIMARY KEY` (an alias
+of the rowid). An app written for PostgreSQL often declares `BigInteger` (or `SmallInteger`, or
+an `Identity()`) keys, which SQLite creates as `BIGINT`: every INSERT without an id then fails
+with "NOT NULL constraint failed". The harness's test engines compile such a key as `INTEGER`,
+in the schema built from the models and in the one the migrations build on the harness's
+connection. The app's models and its own engines are left as they are (a global
+`@compiles(BigInteger, "sqlite")` would change them too).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Column, Integer
+from sqlalchemy.dialects.sqlite.base import SQLiteDDLCompiler
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+def is_rowid_key(column: Any) -> bool:
+    """Whether `column` is its table's only primary key column, an integer the database assigns."""
+    table = getattr(column, "table", None)
+    if not isinstance(column, Column) or table is None:
+        return False
+    return (
+        len(table.primary_key.columns) == 1
+        and table._autoincrement_column is column
+        and issubclass(column.type._type_affinity or type(None), Integer)
+    )
+
+
+class IntegerKeyDDLCompiler(SQLiteDDLCompiler):
+    """SQLite's DDL, with an autoincrementing integer primary key declared `INTEGER`."""
+
+    def get_column_specification(self, column: Any, **kwargs: Any) -> str:
+        specification: str = super().get_column_specification(  # type: ignore[no-untyped-call]
+            column, **kwargs
+        )
+        if not is_rowid_key(column):
+            return specification
+        # The specification starts with the column's name and type; only the type changes.
+        name = self.preparer.format_column(column)
+        declared = self.dialect.type_compiler_instance.process(column.type, type_expression=column)
+        return f"{name} INTEGER{specification[len(name) + 1 + len(declared) :]}"
+
+
+def compile_integer_keys_as_rowid(engine: AsyncEngine) -> None:
+    """Give this engine's dialect (and no other engine's) the DDL compiler above."""
+    engine.dialect.ddl_compiler = IntegerKeyDDLCompiler
+
+
+def same_integer_key(inspected_type: Any, metadata_column: Any) -> bool:
+    """For the drift checks: an `INTEGER` key in the database is what the harness made of a
+    model's BigInteger (or other integer) key, not a difference."""
+    return is_rowid_key(metadata_column) and isinstance(inspected_type, Integer)

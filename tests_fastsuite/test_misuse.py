@@ -1,0 +1,90 @@
+"""Tests that use the harness's fixtures in a way that cannot work fail at setup with one line
+saying what to change."""
+
+from __future__ import annotations
+
+import pytest
+
+SYNC_TESTS = """
+def test_sync_client(client):
+    client.get("/items")
+
+
+def test_sync_client_factory(client_factory):
+    pass
+
+
+def test_sync_session(db_session, db_engine):
+    pass
+
+
+def test_sync_engine(db_engine):
+    pass
+
+
+async def test_async(db_session):
+    pass
+"""
+SYNC_TEST = (
+    "fastsuite: test_sync.py::{name} is a plain `def` test, but it uses {fixtures} "
+    "(fastsuite's database fixtures need an async test): make it `async def {name}(...)`."
+)
+
+
+def test_a_sync_test_taking_a_database_fixture_fails_at_setup(items_project):
+    items_project.makepyfile(test_sync=SYNC_TESTS)
+
+    result = items_project.runpytest("-p", "no:randomly")
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(passed=1, errors=4)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at setup of test_sync_client*",
+            SYNC_TEST.format(name="test_sync_client", fixtures="client"),
+            "*ERROR at setup of test_sync_client_factory*",
+            SYNC_TEST.format(name="test_sync_client_factory", fixtures="client_factory"),
+            "*ERROR at setup of test_sync_session*",
+            SYNC_TEST.format(name="test_sync_session", fixtures="db_session and db_engine"),
+            "*ERROR at setup of test_sync_engine*",
+            SYNC_TEST.format(name="test_sync_engine", fixtures="db_engine"),
+        ]
+    )
+    assert "coroutine" not in result.stdout.str()
+
+
+STRICT_MODE = """
+import pytest
+
+
+async def test_unmarked(db_session):
+    pass
+
+
+@pytest.mark.asyncio
+async def test_marked(db_session):
+    pass
+
+
+async def test_without_fastsuite_fixtures_is_left_to_pytest():
+    pass
+"""
+NOT_AUTO = (
+    "fastsuite: test_strict.py::test_unmarked is async, but pytest-asyncio runs only the async "
+    "tests marked @pytest.mark.asyncio (asyncio_mode = strict): add asyncio_mode = auto to the "
+    "pytest configuration ([tool.pytest.ini_options] in pyproject.toml, or pytest.ini)."
+)
+
+
+@pytest.mark.parametrize("how", [["-o", "asyncio_mode=strict"], ["--asyncio-mode=strict"]])
+def test_without_auto_mode_an_async_test_is_told_which_setting_to_add(items_project, how):
+    items_project.makepyfile(test_strict=STRICT_MODE)
+
+    result = items_project.runpytest("-p", "no:randomly", "-W", "ignore", *how)
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    # The async test without fastsuite's fixtures: pytest 9 fails an async test no plugin
+    # runs, pytest 8 skips it with a warning.
+    left_to_pytest = {"failed": 1} if int(pytest.__version__.split(".")[0]) >= 9 else {"skipped": 1}
+    result.assert_outcomes(passed=1, errors=1, **left_to_pytest)
+    result.stdout.fnmatch_lines(["*ERROR at setup of test_unmarked*", NOT_AUTO])
