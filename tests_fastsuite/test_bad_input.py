@@ -380,3 +380,74 @@ def test_when_no_session_dependency_is_found_the_message_says_what_to_set(pytest
             "(module:attr) that yields the AsyncSession the app's routes use. !*"
         ]
     )
+
+
+ROUTER_APP = """
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Depends, FastAPI
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Item(Base):
+    __tablename__ = "item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+SessionLocal = async_sessionmaker(create_async_engine("sqlite+aiosqlite:///never-touched.db"))
+
+
+async def get_session() -> AsyncIterator[AsyncSession]:
+    async with SessionLocal() as session:
+        yield session
+
+
+router = APIRouter()
+
+
+@router.get("/items")
+async def items(session: AsyncSession = Depends(get_session)):
+    return list((await session.scalars(select(Item.id))).all())
+
+
+def get_settings():
+    return {"name": "items"}
+
+
+app = FastAPI()
+app.include_router(router, prefix="/api")
+
+
+@app.get("/settings")
+async def settings(values=Depends(get_settings)):
+    return values
+"""
+
+ROUTER_PROBE = """
+async def test_the_included_router_serves_the_test_database(client):
+    response = await client.get("/api/items")
+    assert response.status_code == 200
+    assert response.json() == []
+"""
+
+
+def test_a_session_dependency_used_only_in_an_included_router_is_found(pytester):
+    # Recent FastAPI keeps an included router in app.routes instead of copying its routes.
+    pytester.makepyfile(router_app=ROUTER_APP, test_probe=ROUTER_PROBE)
+    pytester.makeini(
+        "[pytest]\nasyncio_mode = auto\n"
+        "addopts = -p pytest_asyncio.plugin -p fastsuite\n"
+        "fastsuite_app = router_app:app\nfastsuite_metadata = router_app:Base\n"
+        "fastsuite_session_dependency = router_app:get_session\n"
+    )
+
+    result = pytester.runpytest()
+
+    result.assert_outcomes(passed=1)
+    assert not (pytester.path / "never-touched.db").exists()

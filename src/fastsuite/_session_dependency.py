@@ -14,7 +14,8 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
-from starlette.routing import Mount
+
+from fastsuite._sessions import routes_within
 
 UNUSED_DEPENDENCY = (
     "fastsuite: {where}: no route of the app depends on {name}, so the tests would not reach "
@@ -52,12 +53,11 @@ def unused_dependency_problem(
 
 
 def _dependency_calls(routes: list[Any]) -> Iterator[Callable[..., Any]]:
-    for route in routes:
+    # Included routers (kept whole in app.routes by recent FastAPI) and mounted apps too.
+    for route in routes_within(routes):
         dependant = getattr(route, "dependant", None)
         if isinstance(dependant, Dependant):
             yield from _calls_of(dependant)
-        if isinstance(route, Mount):
-            yield from _dependency_calls(list(route.routes))
 
 
 def _calls_of(dependant: Dependant) -> Iterator[Callable[..., Any]]:

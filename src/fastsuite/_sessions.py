@@ -232,7 +232,7 @@ def _declared_by_routes(app: FastAPI, dependency: Callable[..., Any]) -> dict[ty
     """Each class the app's routes and dependencies declare for the value of `dependency`,
     with the first place that declares it."""
     declared: dict[type, str] = {}
-    for route in _routes_within(app.routes):
+    for route in routes_within(app.routes):
         root = getattr(route, "dependant", None)
         if root is None:
             continue
@@ -250,7 +250,7 @@ def _declared_by_routes(app: FastAPI, dependency: Callable[..., Any]) -> dict[ty
     return declared
 
 
-def _routes_within(routes: Iterable[Any]) -> Iterator[Any]:
+def routes_within(routes: Iterable[Any]) -> Iterator[Any]:
     """Every route, those of included routers and mounted apps too: FastAPI copies an included
     router's routes into its parent's list, or (recent versions) keeps the router there."""
     pending = list(reversed(list(routes)))  # a stack, popped in the order of declaration
