@@ -1,4 +1,7 @@
-"""The harness's fixtures. Hooks live in plugin.py; the mechanisms in their own modules."""
+"""The harness's fixtures. Hooks live in plugin.py; the mechanisms in their own modules.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
+"""
 
 from __future__ import annotations
 

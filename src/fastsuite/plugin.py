@@ -1,6 +1,8 @@
 """The pytest plugin: options, configuration, report header and report sections.
 
 Loaded through the `pytest11` entry point; the fixtures live in fastsuite.fixtures.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """fastsuite-warm: pytest's first result in a fraction of its start-up, from a forked zygote.
 
 A zygote process per environment imports the third-party modules that earlier runs of the
-suite imported (pytest, its plugins, FastAPI, SQLAlchemy, ...), never the project's own code
-nor a module pytest rewrites, and forks a child per run; the child takes the caller's
-descriptors, directory, environment and arguments, imports the project fresh and runs pytest.
+suite imported (pytest, its plugins, FastAPI, SQLAlchemy, ...) and this package's plugin, never
+the project's own code nor a module pytest rewrites, and forks a child per run; the child takes
+the caller's descriptors, directory, environment and arguments, imports the project fresh and
+runs pytest.
 
 - `client`: the `fastsuite-warm` command (imports neither pytest nor the stack);
 - `zygote`: the server: preloading, staleness, fork safety, restarts;
@@ -13,4 +14,6 @@ descriptors, directory, environment and arguments, imports the project fresh and
 - `checks`: staleness stamps and fork-safety checks;
 - `fallback`: what must run cold;
 - `protocol`, `state`: the socket's messages, and where the state lives.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """

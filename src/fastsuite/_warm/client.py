@@ -5,6 +5,8 @@ environment and arguments to the zygote of this environment, forwards signals to
 that runs them, and exits with pytest's exit code. When no zygote serves, or it refuses, or the
 arguments need the terminal or other processes (`--pdb`, `-n`), pytest runs cold, here, and a
 zygote starts in the background for the next run.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations
@@ -155,8 +157,9 @@ def _run_cold(paths: Paths) -> int:
 
     from fastsuite._warm.child import refusing_to_rewrite
 
-    # Pytest imports (and rewrites) the plugin itself; this package must not be there first.
-    learning.forget_own_modules()
+    # Pytest imports the plugin itself; a module of this package it would rewrite must not be
+    # there first (none is: each leaves rewriting off, see learning).
+    learning.forget_rewritable_own_modules()
     before = set(sys.modules)
 
     with refusing_to_rewrite(set()) as marks:

@@ -4,6 +4,8 @@ A request is one byte carrying the caller's descriptors (SCM_RIGHTS), then a len
 JSON object. Replies are JSON lines: {"pid": n} when a child runs, {"fallback": why} when the
 child found it cannot run this safely (before it wrote anything), {"refused": why} when the
 zygote will not fork, and last {"exit": code} or {"signal": n}.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Where fastsuite-warm keeps its state, and which zygote serves which environment."""
+"""Where fastsuite-warm keeps its state, and which zygote serves which environment.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
+"""
 
 from __future__ import annotations
 
@@ -70,7 +73,9 @@ class Paths:
 
     @property
     def learned(self) -> Path:
-        return self.directory / f"{self.key}.modules.json"
+        # Not `.modules.json`: those, from before this package's modules were preloadable,
+        # list the package as never to preload.
+        return self.directory / f"{self.key}.preload.json"
 
     @property
     def log(self) -> Path:

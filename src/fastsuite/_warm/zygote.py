@@ -5,6 +5,8 @@ environment (a lock file says which one serves). It refuses to fork, and the cli
 when the request comes from other interpreter flags or another environment, when a preloaded
 file changed (then it restarts itself, fresh), or when forking is unsafe. After N runs it
 restarts (a fresh string hashing seed); after an idle hour it exits.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations
@@ -111,10 +113,11 @@ def _preload(paths: Paths, arguments: dict[str, Any]) -> None:
                 never.add(name)  # for this zygote only: a half-finished `uv sync`, say
             elif problem is not None:
                 _restart_without([name], problem, paths, arguments)
-            if any(learning.is_under(new, never) for new in set(sys.modules) - modules):
+            if any(learning.is_forbidden(new, never) for new in set(sys.modules) - modules):
                 draggers.add(name)
-    importing = tracing.reaching(graph, lambda module: learning.is_under(module, never))
-    if tainted := sorted(((importing | draggers) & set(sys.modules)) - before):
+    importing = tracing.reaching(graph, lambda module: learning.is_forbidden(module, never))
+    forbidden = {name for name in set(sys.modules) - before if learning.is_forbidden(name, never)}
+    if tainted := sorted(((importing | draggers | forbidden) & set(sys.modules)) - before):
         _restart_without(tainted, "they import what pytest rewrites", paths, arguments)
 
 
@@ -151,8 +154,8 @@ def _settle(zygote: _Zygote) -> None:
         name
         for name, module in sys.modules.items()
         if name not in zygote.baseline
-        and not learning.is_own(name)
-        and "PYTEST_DONT_REWRITE" not in (getattr(module, "__doc__", None) or "")
+        and not learning.is_own(name)  # preloaded only while pytest leaves them alone
+        and not learning.rewrite_disabled(module)
     }
     # Frozen objects are out of gc.get_objects()' reach: the list grows with each preload.
     zygote.random_states += [
