@@ -17,3 +17,7 @@ runs pytest.
 
 PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
+
+# typing's TYPE_CHECKING (mypy knows the name), without importing typing: the client's modules
+# take it from here, as every run of `fastsuite-warm` imports them before its first result.
+TYPE_CHECKING = False

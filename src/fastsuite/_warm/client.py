@@ -12,24 +12,29 @@ PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.le
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import signal
 import socket
 import sys
-from pathlib import Path
-from typing import Any
 
-from fastsuite._warm import fallback, learning
+from fastsuite._warm import TYPE_CHECKING, fallback
 from fastsuite._warm.protocol import send_request
 from fastsuite._warm.state import (
     VERBOSE_ENV,
-    Paths,
     interpreter_flags,
     paths_for,
+    socket_path,
     state_dir,
 )
+
+# What only a cold run, --stop or --status needs is imported where it is used: a warm run's
+# first result waits for this module's start-up.
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+    from fastsuite._warm.state import Paths
 
 _FORWARDED = (
     signal.SIGINT,
@@ -52,15 +57,15 @@ def main() -> int:
             print(f"fastsuite-warm: {args[0]} takes no other arguments", file=sys.stderr)
             return _USAGE_ERROR
         return _stop() if args[0] == "--stop" else _status()
-    paths = paths_for(dict(os.environ))
+    environ = dict(os.environ)
     reason = _cold_reason(args)
     if reason is None:
-        outcome = _run_warm(paths, args)
+        outcome = _run_warm(socket_path(environ), args)
         if isinstance(outcome, int):
             return outcome
         reason = outcome
     _say(f"cold run: {reason}")
-    return _run_cold(paths)
+    return _run_cold(paths_for(environ))
 
 
 def _cold_reason(args: list[str]) -> str | None:
@@ -69,11 +74,11 @@ def _cold_reason(args: list[str]) -> str | None:
     return fallback.cold_reason(args, os.isatty(0))
 
 
-def _run_warm(paths: Paths, args: list[str]) -> int | str:
+def _run_warm(zygote_socket: str, args: list[str]) -> int | str:
     """Pytest's exit code from a warm child, or why the run must happen cold."""
     try:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.connect(str(paths.socket))
+        sock.connect(zygote_socket)
     except OSError:
         return "no zygote serves this environment yet"
     request = {
@@ -155,6 +160,7 @@ def _run_cold(paths: Paths) -> int:
     sys_path = list(sys.path)  # before pytest adds the project's folders
     import pytest
 
+    from fastsuite._warm import learning
     from fastsuite._warm.child import refusing_to_rewrite
 
     # Pytest imports the plugin itself; a module of this package it would rewrite must not be
@@ -171,6 +177,8 @@ def _run_cold(paths: Paths) -> int:
 
 def _start_zygote(paths: Paths, sys_path: list[str]) -> None:
     """A zygote for this environment, in the background, unless one serves or is starting."""
+    import fcntl
+
     lock_fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -239,6 +247,8 @@ def _stop() -> int:
 
 
 def _lock_holder(lock: Path) -> int | None:
+    import fcntl
+
     fd = os.open(lock, os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

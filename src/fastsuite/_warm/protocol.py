@@ -13,7 +13,11 @@ from __future__ import annotations
 import json
 import socket
 import struct
-from typing import Any
+
+from fastsuite._warm import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 _LENGTH = struct.Struct("!I")
 MAX_FDS = 3
