@@ -149,6 +149,7 @@ def _import_checked(name: str) -> str | None:
 
 def _settle(zygote: _Zygote) -> None:
     """After (more) preloading: random states to reseed, the heap frozen, files stamped."""
+    _list_distributions()
     zygote.preloaded = len(sys.modules)
     zygote.guarded = {
         name
@@ -169,6 +170,18 @@ def _settle(zygote: _Zygote) -> None:
     site_folders += [folder.rstrip(os.sep) for folder in learning.THIRD_PARTY_ROOTS]
     zygote.stamps = checks.take_stamps(checks.module_files(), site_folders)
     zygote.learned_mtime = _mtime(zygote.paths.learned)
+
+
+def _list_distributions() -> None:
+    """What a run's first entry-point scan would do first (pytest scans every distribution once
+    for each `-p`): importlib.metadata lists each folder of sys.path and keeps that listing for
+    as long as the folder's mtime stays the same, in a cold run as in a child. Only absolute
+    folders: a relative one would be the zygote's, not the caller's."""
+    import importlib.metadata
+
+    folders = [folder for folder in sys.path if os.path.isabs(folder)]
+    for _distribution in importlib.metadata.distributions(path=folders):
+        pass
 
 
 def _listen(paths: Paths) -> socket.socket:
