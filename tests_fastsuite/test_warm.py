@@ -373,6 +373,35 @@ def test_an_edited_module_of_this_package_runs_cold_and_restarts_the_zygote(warm
     assert served(warm.run("-q")) == "warm"
 
 
+def _spare(warm: Warm) -> int:
+    """The child the zygote forked ahead for the next run, once it has one."""
+    deadline = time.monotonic() + 60
+    while " ready for the next run" not in (status := warm.status()):
+        assert time.monotonic() < deadline, status
+        time.sleep(0.1)
+    return int(status.split(" ready for the next run")[0].rsplit(" ", 1)[1])
+
+
+@pytest.mark.slow
+def test_each_run_goes_to_a_child_forked_ahead_which_ends_with_the_zygote(warm):
+    _started(warm)
+    first = _spare(warm)
+
+    runs = [warm.run("-q"), warm.run("-q")]
+
+    assert [served(run) for run in runs] == ["warm", "warm"]
+    assert f"fastsuite-warm: warm run: child {first}\n" in runs[0].stderr
+    assert runs[0].returncode == runs[1].returncode == 1
+    assert _without_durations(runs[0].stdout) == _without_durations(runs[1].stdout)
+    waiting = _spare(warm)
+    assert waiting != first
+    _stop_zygotes(warm)
+    deadline = time.monotonic() + 30
+    while _alive(waiting):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+
 @pytest.mark.slow
 def test_the_zygote_restarts_after_its_runs_are_spent(warm):
     warm.env["FASTSUITE_WARM_MAX_RUNS"] = "2"

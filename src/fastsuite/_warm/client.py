@@ -227,6 +227,8 @@ def _status() -> int:
             f"{status['runs']} runs, {status['running']} running, {status['modules']} modules "
             f"preloaded, up {status['uptime']} s"
         )
+        if status.get("spare"):
+            line += f", child {status['spare']} ready for the next run"
         if status["last_refusal"]:
             line += f"; last refusal: {status['last_refusal']}"
         print(line)

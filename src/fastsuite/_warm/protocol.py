@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 _LENGTH = struct.Struct("!I")
-MAX_FDS = 3
+MAX_FDS = 3  # the caller's stdin, stdout and stderr
 
 
 def send_request(sock: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
@@ -29,8 +29,10 @@ def send_request(sock: socket.socket, request: dict[str, Any], fds: list[int]) -
     sock.sendall(_LENGTH.pack(len(payload)) + payload)
 
 
-def receive_request(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
-    marker, fds, _flags, _address = socket.recv_fds(conn, 1, MAX_FDS)
+def receive_request(
+    conn: socket.socket, max_fds: int = MAX_FDS
+) -> tuple[dict[str, Any], list[int]]:
+    marker, fds, _flags, _address = socket.recv_fds(conn, 1, max_fds)
     if marker != b"R":
         raise ConnectionError("not a fastsuite-warm request")
     (length,) = _LENGTH.unpack(_read_exactly(conn, _LENGTH.size))
