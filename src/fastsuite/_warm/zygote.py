@@ -311,7 +311,12 @@ def _fork_spare(zygote: _Zygote) -> None:
     if checks.unsafe_to_fork(_allowed_descriptors(zygote)) is not None:
         return  # the request will find it too, and refuse
     line, spare_line = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        line.close()
+        spare_line.close()
+        return  # no room for one now: the request forks
     if pid == 0:
         line.close()
         _wait_as_spare(zygote, spare_line)
