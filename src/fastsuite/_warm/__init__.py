@@ -7,7 +7,7 @@ the caller's descriptors, directory, environment and arguments, imports the proj
 runs pytest.
 
 - `client`: the `fastsuite-warm` command (imports neither pytest nor the stack);
-- `zygote`: the server: preloading, staleness, fork safety, restarts;
+- `zygote`: the server: preloading, staleness, fork safety, the spare child, restarts;
 - `child`: what a forked child does before and after pytest runs;
 - `learning`: which modules a zygote may preload, learned from earlier runs;
 - `tracing`: who imports whom while the zygote preloads (what imports a rewritten module);

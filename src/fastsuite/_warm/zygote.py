@@ -4,7 +4,8 @@ Started in the background by the client (`python -m fastsuite._warm.zygote ARGS`
 environment (a lock file says which one serves). It refuses to fork, and the client runs cold,
 when the request comes from other interpreter flags or another environment, when a preloaded
 file changed (then it restarts itself, fresh), or when forking is unsafe. After N runs it
-restarts (a fresh string hashing seed); after an idle hour it exits.
+restarts (a fresh string hashing seed); after an idle hour it exits. While it idles, the next
+run's child is already forked (a spare, its copy of the heap made), waiting for the request.
 
 PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
