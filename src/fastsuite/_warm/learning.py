@@ -11,8 +11,10 @@ Two kinds qualify:
   the entry point), but its rewriting hook leaves such a module exactly as Python's own loader
   would (no assert rewritten, no helper imported into its names), and pytest itself does not
   warn when such a module was imported before it marked it. What remains different is the
-  module's `__loader__` (pytest's hook in a cold run), which no code of ours looks at. Like
-  every preloaded file, an edited module of this package makes the zygote refuse and restart.
+  module's loader (`__loader__`, `__spec__.loader`: pytest's hook in a cold run) and pytest's
+  list of the modules its hook loaded, which it reads only to warn about modules imported too
+  early to rewrite (never about these). Like every preloaded file, an edited module of this
+  package makes the zygote refuse and restart.
 
 Why not every module pytest would rewrite whose source has no assert statement (which would
 take in plugins given with -p): pytest still rewrites such a module, adding two names to its
