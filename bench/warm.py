@@ -2,6 +2,7 @@
 
     uv run python bench/warm.py                 # 9 rounds
     uv run python bench/warm.py --rounds 15 --compare-ref main
+    uv run python bench/warm.py --rounds 15 --compare-ref main --warm-only
 
 Legs, interleaved in every round (order reversed every other round), each after an edit:
 
@@ -81,6 +82,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--compare-ref", help="also run cold with the plugin of this git ref")
+    parser.add_argument(
+        "--warm-only",
+        action="store_true",
+        help="only `cold` (for the ratios) and the warm legs: more rounds in the same time",
+    )
     options = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="fsw-bench-"))
@@ -110,6 +116,8 @@ def main() -> None:
         ref_env = {**base, "PYTHONPATH": str(source / "src")}
         legs[options.compare_ref] = ([str(BIN / "pytest"), *ARGS], ref_env)
         legs[f"warm {options.compare_ref}"] = ([str(BIN / "fastsuite-warm"), *ARGS], ref_env)
+    if options.warm_only:
+        legs = {leg: legs[leg] for leg in legs if leg == "cold" or leg.startswith("warm")}
 
     originals = {name: path.read_bytes() for name, path in EDITS.items()}
     samples: dict[tuple[str, str], list[tuple[float, float]]] = {}
