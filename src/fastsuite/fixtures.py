@@ -373,6 +373,18 @@ def _fastsuite_process() -> _Process:
 
 
 @dataclass(frozen=True)
+class _ClientDefaults:
+    """The client settings, parsed once per process rather than by every client."""
+
+    base_url: httpx.URL
+    headers: httpx.Headers
+
+    @classmethod
+    def of(cls, options: ClientOptions) -> _ClientDefaults:
+        return cls(httpx.URL(options.base_url), httpx.Headers(list(options.headers)))
+
+
+@dataclass(frozen=True)
 class _Live:
     """The app, its lifespan run, as the tests' clients reach it."""
 
@@ -380,7 +392,7 @@ class _Live:
     configured_as: str  # where fastsuite_app came from, for messages
     lifespan: _LiveApp
     session_dependency: Callable[..., Any] | None
-    client_options: ClientOptions
+    client_defaults: _ClientDefaults
 
 
 @pytest.fixture(scope="session")
@@ -391,7 +403,7 @@ def _fastsuite_live() -> _Live:
         _settings(request).describe("app"),
         request.getfixturevalue("_fastsuite_lifespan"),
         request.getfixturevalue("_fastsuite_session_dependency"),
-        client_options(_settings(request)),
+        _ClientDefaults.of(client_options(_settings(request))),
     )
 
 
@@ -512,13 +524,16 @@ class _ServedApp:
     configured_as: str  # where fastsuite_app came from, for messages
     transport: httpx.ASGITransport
     scope: IsolationScope
-    options: ClientOptions
+    defaults: _ClientDefaults
 
     def client(self, **options: Any) -> httpx.AsyncClient:
         """A client with the settings' base URL and headers; `headers` are added to those."""
-        options.setdefault("base_url", self.options.base_url)
-        headers = httpx.Headers(list(self.options.headers))
-        headers.update(httpx.Headers(options.pop("headers", None)))
+        options.setdefault("base_url", self.defaults.base_url)
+        given = options.pop("headers", None)
+        headers = self.defaults.headers  # the client copies them
+        if given is not None:
+            headers = httpx.Headers(headers)
+            headers.update(httpx.Headers(given))
         # Mounted transports (proxies) are chosen per URL by httpx itself: no short road then.
         kind = httpx.AsyncClient if options.get("mounts") else TestClient
         made = kind(transport=self.transport, headers=headers, **options)
@@ -553,7 +568,7 @@ def _served_app(app: FastAPI, live: _Live, test: _Test) -> Iterator[_ServedApp]:
         if log is not None and not scope.commits_for_real:
             turns.fresh = FreshObjects(test.session, log)
         test.served = _ServedApp(
-            app, live.configured_as, live.lifespan.transport, scope, live.client_options
+            app, live.configured_as, live.lifespan.transport, scope, live.client_defaults
         )
         try:
             yield test.served
