@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
@@ -426,6 +426,17 @@ def _test_in(scope: IsolationScope, process: _Process) -> _Test:
     return _Test(scope, session, process)
 
 
+async def _close_then_roll_back(
+    scope: IsolationScope, opened: AbstractAsyncContextManager[IsolationScope]
+) -> BaseException | None:
+    """Close what the test left open, then roll its transaction back whatever happened; return
+    the first error of the closing (see IsolationScope.close_resources)."""
+    try:
+        return await scope.close_resources()
+    finally:
+        await opened.__aexit__(None, None, None)
+
+
 # One sync fixture per test holds its transaction and its session: each fixture costs pytest
 # tens of µs per test, and an async one costs pytest-asyncio's machinery (its hook, a Runner.run
 # with SIGINT handling for the setup and another for the teardown) several times the BEGIN and
@@ -458,10 +469,7 @@ def _fastsuite_test(_fastsuite_process: _Process) -> Iterator[_Test]:
     try:
         yield _test_in(scope, process)
     finally:
-        try:
-            close_error = run(scope.close_resources())
-        finally:
-            run(opened.__aexit__(None, None, None))
+        close_error = run(_close_then_roll_back(scope, opened))
     if enclosing is None:
         leaked = run(database.leaked_rows(scope.ended_intact))
         if leaked:
