@@ -6,6 +6,8 @@ fixture included, for every test. The harness's fixtures that run for every test
 from pytest_fixture_setup instead (plugin.py), which pytest calls with it for every fixture it
 sets up, around the fixture's own code: whenever that runs, in whatever run (pytester's
 in-process runs, an xdist worker), the innermost fixture being set up is the caller.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations
