@@ -138,3 +138,46 @@ def test_a_loop_scope_the_project_sets_is_kept_and_not_claimed(items_project):
         ["  asyncio_default_fixture_loop_scope: session (set by fastsuite: *"]
     )
     result.stdout.no_fnmatch_line("  asyncio_default_test_loop_scope: *")
+
+
+IMPORTS_NOTHING = """
+import sys
+
+
+def test_nothing_of_the_harness_was_imported():
+    heavy = ["fastapi", "sqlalchemy", "httpx", "fastsuite.fixtures", "fastsuite._hooks"]
+    assert [name for name in heavy if name in sys.modules] == []
+    assert "fastsuite.plugin" in sys.modules
+"""
+
+
+@pytest.mark.slow
+def test_an_unconfigured_project_pays_nothing_for_the_harness(pytester):
+    # A process of its own: the outer run has imported everything already.
+    pytester.makefile(".ini", pytest=UNCONFIGURED_INI)
+    pytester.makepyfile(test_imports=IMPORTS_NOTHING)
+
+    result = pytester.runpytest_subprocess()
+
+    result.assert_outcomes(passed=1)
+
+
+def test_the_unconfigured_fixtures_are_the_harness_fixtures_names_and_scopes():
+    from fastsuite import _unconfigured, fixtures
+
+    harness = {name: getattr(fixtures, name) for name in fixtures.__all__}
+    # capture_on_commit_callbacks needs no configuration: the same in both.
+    assert set(harness) == {*_unconfigured.PUBLIC_FIXTURES, "capture_on_commit_callbacks"}
+    for name, scope in _unconfigured.PUBLIC_FIXTURES.items():
+        assert _fixture_scope(harness[name]) == scope, name
+        assert _fixture_scope(getattr(_unconfigured, name)) == scope, name
+
+
+def _fixture_scope(definition: object) -> str:
+    # pytest >= 8.4 wraps fixtures in FixtureFunctionDefinition; earlier ones mark the function.
+    marker = getattr(definition, "_fixture_function_marker", None) or getattr(
+        definition, "_pytestfixturefunction", None
+    )
+    assert marker is not None, definition
+    scope = marker.scope
+    return scope if isinstance(scope, str) else scope.value

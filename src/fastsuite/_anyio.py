@@ -66,7 +66,7 @@ def anyio_backend_hidden(request: pytest.FixtureRequest) -> Iterator[None]:
 def setup_outside_anyio(
     fixturedef: Any, request: pytest.FixtureRequest
 ) -> Generator[None, object, object]:
-    """The body of the pytest_fixture_setup wrapper (plugin.py)."""
+    """The body of the pytest_fixture_setup wrapper (_hooks.py)."""
     if not left_to_pytest_asyncio(fixturedef, request):
         return (yield)
     with anyio_backend_hidden(request):

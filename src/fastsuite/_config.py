@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DB_URL = "sqlite://"
 # The settings that name the project's objects (module:attr), resolved by _targets.
@@ -188,6 +186,11 @@ def _shown(spec: SettingSpec, value: str | None) -> str | None:
     """The value as messages may show it: a database URL's password hidden."""
     if spec.name != "db_url" or value is None:
         return value
+    # Here, not at the top: a project that does not use fastsuite never imports SQLAlchemy
+    # through it (plugin.py).
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         return make_url(value).render_as_string(hide_password=True)
     except ArgumentError:

@@ -3,7 +3,7 @@
 pytest builds a new definition of the `request` fixture (reading a lambda's signature: about
 20 µs) each time it meets a fixture naming `request` in a test's closure, a cached session
 fixture included, for every test. The harness's fixtures that run for every test take theirs
-from pytest_fixture_setup instead (plugin.py), which pytest calls with it for every fixture it
+from pytest_fixture_setup instead (_hooks.py), which pytest calls with it for every fixture it
 sets up, around the fixture's own code: whenever that runs, in whatever run (pytester's
 in-process runs, an xdist worker), the innermost fixture being set up is the caller.
 

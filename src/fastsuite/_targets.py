@@ -19,12 +19,6 @@ from fastsuite._config import Settings, import_from_string
 from fastsuite._schema import is_metadata_source, metadata_of
 from fastsuite._sessions import AppSessions, app_session_dependency, learn_app_sessions
 
-NOT_CONFIGURED = (
-    "fastsuite: {test} uses {what}, but fastsuite is not configured: "
-    "set fastsuite_app, fastsuite_metadata and fastsuite_session_dependency in your pytest "
-    "configuration ([tool.pytest.ini_options] or pytest.ini)."
-)
-
 
 @dataclass(frozen=True)
 class Targets:

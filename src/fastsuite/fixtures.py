@@ -1,4 +1,4 @@
-"""The harness's fixtures. Hooks live in plugin.py; the mechanisms in their own modules.
+"""The harness's fixtures. Hooks live in _hooks.py; the mechanisms in their own modules.
 
 PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
@@ -58,7 +58,8 @@ from fastsuite._protocols import (
 from fastsuite._queries import QUERY_LOG_KEY, QueryLog
 from fastsuite._session_dependency import unused_dependency_problem
 from fastsuite._sessions import AppSessions, learn_app_sessions
-from fastsuite._targets import NOT_CONFIGURED, Targets, targets_key
+from fastsuite._targets import Targets, targets_key
+from fastsuite._unconfigured import NOT_CONFIGURED
 
 _T = TypeVar("_T")
 

@@ -1,6 +1,9 @@
-"""The pytest plugin: options, configuration, report header and report sections.
+"""The pytest plugin's entry point: options and the start-up's costs, for every run.
 
-Loaded through the `pytest11` entry point; the fixtures live in fastsuite.fixtures.
+Loaded through the `pytest11` entry point (or `-p fastsuite`). It imports nothing heavy: once
+the settings are read, a project that uses fastsuite gets the harness (fastsuite._hooks, its
+hooks, and fastsuite.fixtures) registered; one that does not gets only the fixtures' names
+(fastsuite._unconfigured), and its runs pay nothing for FastAPI, SQLAlchemy or httpx.
 
 PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
@@ -8,44 +11,20 @@ PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.le
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Generator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy.engine import make_url
 
-from fastsuite import (
-    _anyio,
-    _blocker,
-    _drift,
-    _factory_state,
-    _loop_scopes,
-    _misuse,
-    _provision,
-    _setup_request,
-    _startup,
-    fixtures,
-)
-from fastsuite._client_options import client_options
-from fastsuite._config import (
-    SETTING_SPECS,
-    add_options,
-    check_choices,
-    resolve_settings,
-    settings_key,
-)
-from fastsuite._markers import MARKERS, skip_postgresql_only
-from fastsuite._provision import describe_url
-from fastsuite._queries import QUERY_LOG_KEY
-from fastsuite._targets import NOT_CONFIGURED, resolve_targets, targets_key
+from fastsuite import _startup, _unconfigured
+from fastsuite._config import add_options, resolve_settings
+from fastsuite._markers import MARKERS
 
-SESSIONS_FROM_ROUTES = (
-    "the class the app's routes receive from the session dependency, read when the app "
-    "factory has built the app"
-)
-_blocker_key = pytest.StashKey[_blocker.ConnectionBlocker]()
-_sessionmaker_restore_key = pytest.StashKey[Callable[[], None]]()
+if TYPE_CHECKING:
+    from fastsuite._blocker import ConnectionBlocker
+
+# Where an unconfigured run inside a configured one (pytester's in-process runs) keeps what it
+# pushed onto the connection blocker's stack.
+_inner_blocker_key: pytest.StashKey[ConnectionBlocker] = pytest.StashKey()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -63,52 +42,25 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    config.pluginmanager.register(fixtures, "fastsuite.fixtures")
     for line in MARKERS:
         config.addinivalue_line("markers", line)
     settings = resolve_settings(config)
-    # Pushed by every run, enabled in a configured one only (an unconfigured run inside a
-    # configured one, as pytester makes, then blocks nothing); first, so that nothing the app
-    # does when imported reaches a database.
-    enabled = settings.configured and not config.option.help
-    config.stash[_blocker_key] = _blocker.start(
-        enabled=enabled,
-        allowed=settings["allow_db_urls"] if enabled else None,
-        where=settings.describe("allow_db_urls"),
-    )
-    if not settings.configured:
-        _startup.cancel()
-        return  # installed, not used by this project: leave its run alone
-    # Before pytest-asyncio's own pytest_configure reads them.
-    _loop_scopes.default_to_session_loop(config)
-    if config.option.help:
-        return  # `pytest --help` works whatever the settings, and imports nothing of the project
-    check_choices(settings)
-    config.stash[settings_key] = settings
-    # `module:attr` paths are relative to the project's root, as for `uvicorn module:app`.
-    if str(config.rootpath) not in sys.path:
-        sys.path.insert(0, str(config.rootpath))
-    targets = config.stash[targets_key] = resolve_targets(settings)
-    if targets.sessionmaker is not None:
-        # Outside the scopes a test asked for, the app's session factory refuses to connect.
-        config.stash[_sessionmaker_restore_key] = _blocker.refuse_sessionmaker_outside_tests(
-            targets.sessionmaker
-        )
-    client_options(settings)
-    _provision.prepare_run(config)
+    if settings.configured:
+        from fastsuite import _hooks, fixtures
 
+        config.pluginmanager.register(fixtures, "fastsuite.fixtures")
+        config.pluginmanager.register(_hooks, "fastsuite._hooks")
+        _hooks.configure(config, settings)
+        return
+    # Installed, not used by this project: leave its run alone.
+    _startup.cancel()
+    config.pluginmanager.register(_unconfigured, "fastsuite._unconfigured")
+    if "fastsuite._blocker" in sys.modules:
+        # A configured run in this process (pytester's in-process runs) blocks connections:
+        # this one, which is not the harness's, must not be blocked by it.
+        from fastsuite import _blocker
 
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_fixture_setup(
-    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
-) -> Generator[None, object, object]:
-    # The fixture's request, for the harness's fixtures that do not name it (_setup_request).
-    _setup_request.push(request)
-    try:
-        # Outside anyio's own wrapper, which this keeps from taking the harness's fixtures.
-        return (yield from _anyio.setup_outside_anyio(fixturedef, request))
-    finally:
-        _setup_request.pop()
+        config.stash[_inner_blocker_key] = _blocker.start(enabled=False, allowed=None, where="")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -117,125 +69,16 @@ def pytest_runtestloop(session: pytest.Session) -> None:
     _startup.finish()
 
 
-def pytest_unconfigure(config: pytest.Config) -> None:
-    _startup.finish()
-    _startup.restore_bytecode_settings(config)
-    restore_sessionmaker = config.stash.get(_sessionmaker_restore_key, None)
-    if restore_sessionmaker is not None:
-        restore_sessionmaker()
-    blocker = config.stash.get(_blocker_key, None)
-    if blocker is not None:
-        _blocker.stop(blocker)
-
-
 def pytest_sessionstart(session: pytest.Session) -> None:
     # Configuration is over: what it built lives as long as the process.
     _startup.freeze()
-    # Once per run, before xdist starts its workers (its own hook runs last): e.g. build the
-    # PostgreSQL template database that each worker copies.
-    _provision.start_run(session.config)
 
 
-@pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node: Any) -> None:
-    """xdist: tell a worker what the run's provisioning made (its template database)."""
-    node.workerinput.update(_provision.worker_input(node.config))
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _startup.finish()
+    _startup.restore_bytecode_settings(config)
+    blocker = config.stash.get(_inner_blocker_key, None)
+    if blocker is not None:
+        from fastsuite import _blocker
 
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    _provision.finish_run(session.config)
-
-
-def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    return _drift.drift_collector(file_path, parent)
-
-
-def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.Item]) -> None:
-    settings = session.config.stash.get(settings_key, None)
-    if settings is None:
-        # An xdist worker's UsageError would crash it: there, the fixtures fail instead.
-        if not hasattr(session.config, "workerinput"):
-            _refuse_fixtures_unconfigured(items)
-        return
-    skip_postgresql_only(items, make_url(settings["db_url"] or "").get_backend_name())
-    _misuse.find_misuse(items)
-    # A test marked fastsuite_db gets the database (its scope, the app's session factory and
-    # the factories sent there) even if it asks for no fixture, or only for db_engine.
-    for item in items:
-        fixturenames: list[str] = getattr(item, "fixturenames", [])
-        if item.get_closest_marker("fastsuite_db") and "db_session" not in fixturenames:
-            fixturenames.append("db_session")
-        elif "db_engine" in fixturenames and "_fastsuite_test" not in fixturenames:
-            # What a test commits through db_engine itself is checked after it (leak guard).
-            fixturenames.append("_fastsuite_engine_guard")
-
-
-def _refuse_fixtures_unconfigured(items: list[pytest.Item]) -> None:
-    """Stop the run at start if a test uses fastsuite's fixtures (or marker) unconfigured.
-
-    Every fixture of fastsuite that needs its settings depends on internal `_fastsuite_*` ones,
-    so a project's own fixture of the same name does not count.
-    """
-    for item in items:
-        fixturenames: list[str] = getattr(item, "fixturenames", [])
-        what = None
-        if any(name.startswith("_fastsuite_") for name in fixturenames):
-            public = [name for name in fixturenames if name in fixtures.__all__]
-            what = f"fastsuite's {public[0]} fixture" if public else "fastsuite's fixtures"
-        elif item.get_closest_marker("fastsuite_db"):
-            what = "the fastsuite_db marker"
-        if what is not None:
-            raise pytest.UsageError(NOT_CONFIGURED.format(test=item.nodeid, what=what))
-
-
-def pytest_report_header(config: pytest.Config) -> list[str]:
-    settings = config.stash.get(settings_key, None)
-    if settings is None:
-        return []
-    lines = []
-    for spec in SETTING_SPECS:
-        setting = settings.values[spec.name]
-        value = setting.value
-        if spec.name == "db_url" and value is not None:
-            value = describe_url(value)
-        if value is not None:
-            lines.append(f"  {spec.name}: {value} ({setting.source})")
-    targets = config.stash.get(targets_key, None)
-    if targets is not None:
-        sessions = targets.sessions.describe() if targets.sessions else SESSIONS_FROM_ROUTES
-        lines.append(f"  session: {sessions}")
-    return ["fastsuite:", *lines, *_loop_scopes.header_lines(config)]
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    # Forget the previous test's statements before this test's fixtures run: a setup that fails
-    # before the test's transaction begins must not report them as its own "Captured SQL".
-    log = item.config.stash.get(QUERY_LOG_KEY, None)
-    if log is not None:
-        log.start_test()
-    _factory_state.never_awaited()  # forget those of a test whose call never ran
-    _misuse.fail_misused(item)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    try:
-        yield
-    finally:
-        # Factory calls the test (or its fixtures) made without `await`: nothing was created.
-        never_awaited = _factory_state.never_awaited()
-    if never_awaited is not None:
-        pytest.fail(never_awaited, pytrace=False)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item,
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    report = yield
-    if report.failed and "_fastsuite_test" in getattr(item, "fixturenames", ()):
-        log = item.config.stash.get(QUERY_LOG_KEY, None)
-        if log is not None and log.total:
-            report.sections.append((f"Captured SQL {report.when}", log.report()))
-    return report
+        _blocker.stop(blocker)
