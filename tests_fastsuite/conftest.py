@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import pytest
 
+# The inner runs use the harness; an outer run that does not (.ci/versions-pytest.ini) would
+# leave its first import to them, and pytester's in-process runs drop what a run imported when
+# it ends: SQLAlchemy, imported a second time in one process, fails ("already registered").
+import fastsuite.fixtures  # noqa: F401
 from fastsuite._config import SETTING_SPECS
 
 collect_ignore = ["examples"]

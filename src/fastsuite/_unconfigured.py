@@ -2,8 +2,8 @@
 
 Importing the harness (FastAPI, SQLAlchemy, httpx, the fixtures) costs a run more than half a
 second; a project that never set fastsuite_app must not pay it (a monorepo's other services,
-a Django project in the same environment). plugin.py registers this module instead of the
-harness there. Its fixtures have the names and scopes of the harness's: a project's own fixture
+a Django project in the same environment). plugin.py serves this module's fixtures instead of
+the harness's there. They have the names and scopes of the harness's: a project's own fixture
 of the same name is the project's, and a test that takes one of these stops the run at
 collection in one line (fails at setup on an xdist worker, which cannot stop the run).
 
@@ -63,12 +63,6 @@ def capture_on_commit_callbacks() -> Any:
     from fastsuite import _background
 
     return _background.capture_on_commit_callbacks
-
-
-def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.Item]) -> None:
-    # An xdist worker's UsageError would crash it: there, the fixtures fail instead.
-    if not hasattr(session.config, "workerinput"):
-        refuse_fastsuite_tests(items)
 
 
 def refuse_fastsuite_tests(items: list[pytest.Item]) -> None:

@@ -11,6 +11,7 @@ PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.le
 from __future__ import annotations
 
 import sys
+import types
 from typing import TYPE_CHECKING
 
 import pytest
@@ -21,6 +22,9 @@ from fastsuite._markers import MARKERS
 
 if TYPE_CHECKING:
     from fastsuite._blocker import ConnectionBlocker
+
+# The plugin that holds the fixtures: fastsuite.fixtures' or, unconfigured, _unconfigured's.
+_FIXTURES = "fastsuite.fixtures"
 
 # Where an unconfigured run inside a configured one (pytester's in-process runs) keeps what it
 # pushed onto the connection blocker's stack.
@@ -38,6 +42,21 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     # Before the first conftest is imported, so its rewritten asserts are cached too.
     if (directory := _startup.bytecode_cache_dir(early_config)) is not None:
         _startup.use_bytecode_cache(early_config, directory)
+    # The fixtures' place among the plugins, taken after every installed or -p plugin and before
+    # the project's conftests: a fixture of the same name from a plugin module a conftest lists
+    # (pytest_plugins) is registered later and wins, as the project means it to; one of another
+    # installed plugin (pytest-django's `client`) loses. Which fixtures fill the place is known
+    # at configure; pytest reads them when the session starts.
+    early_config.pluginmanager.register(types.ModuleType(_FIXTURES), _FIXTURES)
+
+
+def _serve_fixtures(config: pytest.Config, source: types.ModuleType) -> None:
+    place = config.pluginmanager.get_plugin(_FIXTURES)
+    if place is None:  # blocked (-p no:fastsuite.fixtures), or no initial conftests loaded
+        return
+    for name in dir(source):
+        if not name.startswith("__"):
+            setattr(place, name, getattr(source, name))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -48,13 +67,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.configured:
         from fastsuite import _hooks, fixtures
 
-        config.pluginmanager.register(fixtures, "fastsuite.fixtures")
+        _serve_fixtures(config, fixtures)
         config.pluginmanager.register(_hooks, "fastsuite._hooks")
         _hooks.configure(config, settings)
         return
     # Installed, not used by this project: leave its run alone.
     _startup.cancel()
-    config.pluginmanager.register(_unconfigured, "fastsuite._unconfigured")
+    _serve_fixtures(config, _unconfigured)
     if "fastsuite._blocker" in sys.modules:
         # A configured run in this process (pytester's in-process runs) blocks connections:
         # this one, which is not the harness's, must not be blocked by it.
@@ -67,6 +86,14 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_runtestloop(session: pytest.Session) -> None:
     # After collection (which an xdist controller skips), before the first test.
     _startup.finish()
+
+
+def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.Item]) -> None:
+    # Unconfigured, a test that takes fastsuite's fixtures stops the run in one line (an xdist
+    # worker's UsageError would crash it: there, the fixtures fail instead).
+    configured = session.config.pluginmanager.has_plugin("fastsuite._hooks")
+    if not configured and not hasattr(session.config, "workerinput"):
+        _unconfigured.refuse_fastsuite_tests(items)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
