@@ -309,8 +309,12 @@ def _yielded_class(dependency: Callable[..., Any]) -> type | None:
     except Exception:
         return None
     annotation = _without_metadata(annotation)
+    if annotation in _YIELDING:  # a bare `-> AsyncGenerator` names nothing it yields
+        return None
     if get_origin(annotation) in _YIELDING:
         arguments = get_args(annotation)
+        if not arguments:  # typing.AsyncGenerator, unsubscripted
+            return None
         annotation = arguments[-1] if get_origin(annotation) is Coroutine else arguments[0]
     return _class_of(annotation)
 
