@@ -7,6 +7,7 @@ here in the same shape, and the run that once broke or misled.
 from __future__ import annotations
 
 import pytest
+from postgresql_server import POSTGRESQL_URL, requires_postgresql
 
 BARE_ANNOTATION_APP = '''
 """A session dependency annotated with a bare generator type, which says nothing of what
@@ -104,3 +105,220 @@ def test_a_dependency_annotated_with_a_bare_generator_type_is_served(
     result = pytester.runpytest_inprocess()
 
     result.assert_outcomes(passed=1)
+
+
+SCHEMAS_APP = '''
+"""Tables in named schemas (PostgreSQL's `CREATE SCHEMA`), one key across them."""
+
+import uuid
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import ForeignKey, String, Uuid, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Shelf(Base):
+    __tablename__ = "shelf"
+    __table_args__ = {"schema": "library"}
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(20), unique=True)
+
+
+class Loan(Base):
+    __tablename__ = "loan"
+    __table_args__ = {"schema": "lending"}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shelf_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("library.shelf.id"))
+
+
+class Plain(Base):
+    __tablename__ = "plain"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+SessionFactory = async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def get_session():
+    async with SessionFactory() as session:
+        yield session
+        await session.commit()
+
+
+app = FastAPI()
+
+
+@app.post("/shelves/{name}")
+async def add_shelf(name: str, session: AsyncSession = Depends(get_session)) -> int:
+    shelf = Shelf(name=name)
+    session.add(shelf)
+    await session.flush()
+    session.add(Loan(shelf_id=shelf.id))
+    await session.flush()
+    return await session.scalar(select(func.count()).select_from(Loan))
+'''
+
+SCHEMAS_TESTS = """
+import pytest
+from sqlalchemy import func, select, text
+
+from schemas_app import Loan, Shelf
+
+
+@pytest.mark.parametrize("n", range(3))
+async def test_each_test_starts_empty_and_its_writes_are_rolled_back(client, db_session, n):
+    assert (await client.post(f"/shelves/s{n}")).json() == 1
+    assert await db_session.scalar(select(func.count()).select_from(Shelf)) == 1
+
+
+@pytest.mark.fastsuite_db(transaction=True)
+async def test_real_commits_are_undone_after_the_test(client, db_session):
+    assert (await client.post("/shelves/committed")).json() == 1
+
+
+async def test_after_the_commits_the_tables_are_empty(db_session):
+    assert await db_session.scalar(select(func.count()).select_from(Loan)) == 0
+    raw = await db_session.execute(text("SELECT count(*) FROM library.shelf"))
+    assert raw.scalar() == 0
+"""
+
+SCHEMAS_INI = """
+[pytest]
+asyncio_mode = auto
+addopts = -p pytest_asyncio.plugin -p fastsuite -p no:randomly
+filterwarnings = error
+fastsuite_app = schemas_app:app
+fastsuite_metadata = schemas_app:Base
+fastsuite_sessionmaker = schemas_app:SessionFactory
+"""
+
+
+@pytest.fixture
+def schemas_project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyfile(schemas_app=SCHEMAS_APP, test_shelves=SCHEMAS_TESTS)
+    pytester.makeini(SCHEMAS_INI)
+    return pytester
+
+
+def test_tables_in_named_schemas_run_on_sqlite(schemas_project: pytest.Pytester) -> None:
+    # grillazz/fastapi-sqlalchemy-asyncpg keeps its tables in schemas happy_hog and
+    # shakespeare: create_all failed with "unknown database happy_hog".
+    result = schemas_project.runpytest_inprocess()
+
+    result.assert_outcomes(passed=5)
+
+
+@pytest.mark.slow
+@requires_postgresql
+def test_tables_in_named_schemas_run_on_postgresql(schemas_project: pytest.Pytester) -> None:
+    # On PostgreSQL the schemas did not exist in the test database: "schema "library" does not
+    # exist", and the run stopped.
+    result = schemas_project.runpytest_subprocess(f"--fastsuite-db-url={POSTGRESQL_URL}")
+
+    result.assert_outcomes(passed=5)
+
+
+COMMITTING_DEPENDENCY_APP = '''
+"""The session dependency commits after the route (a common `get_db`); routes only flush."""
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import String, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(50))
+
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+SessionFactory = async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def get_db():
+    async with SessionFactory() as session:
+        yield session
+        await session.commit()
+
+
+app = FastAPI()
+
+
+@app.post("/notes")
+async def add(text: str, session: AsyncSession = Depends(get_db)) -> None:
+    session.add(Note(text=text))
+
+
+@app.get("/notes/count")
+async def count(session: AsyncSession = Depends(get_db)) -> int:
+    return await session.scalar(select(func.count()).select_from(Note))
+'''
+
+COMMITTING_DEPENDENCY_TEST = """
+async def test_what_a_request_wrote_is_there_for_the_next(client):
+    await client.post("/notes", params={"text": "kept"})
+    assert (await client.get("/notes/count")).json() == 1
+"""
+
+
+def committing_dependency_project(pytester: pytest.Pytester, setting: str) -> pytest.Pytester:
+    pytester.makepyfile(
+        committing_app=COMMITTING_DEPENDENCY_APP, test_notes=COMMITTING_DEPENDENCY_TEST
+    )
+    pytester.makeini(
+        f"""
+        [pytest]
+        asyncio_mode = auto
+        addopts = -p pytest_asyncio.plugin -p fastsuite
+        filterwarnings = error
+        fastsuite_app = committing_app:app
+        fastsuite_metadata = committing_app:Base
+        {setting}
+        """
+    )
+    return pytester
+
+
+def test_a_committing_dependency_keeps_its_writes_through_the_sessionmaker(
+    pytester: pytest.Pytester,
+) -> None:
+    project = committing_dependency_project(
+        pytester, "fastsuite_sessionmaker = committing_app:SessionFactory"
+    )
+
+    project.runpytest_inprocess().assert_outcomes(passed=1)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "_client.session_override serves a session that is closed, never committed: closing it "
+        "rolls its SAVEPOINT back, so the writes of a route whose dependency commits for it "
+        "(grillazz/fastapi-sqlalchemy-asyncpg's get_db) are gone after the request"
+    ),
+)
+def test_a_committing_dependency_keeps_its_writes_through_the_session_dependency(
+    pytester: pytest.Pytester,
+) -> None:
+    # The porting guide's own recipe (fastsuite_session_dependency) for grillazz's get_db.
+    project = committing_dependency_project(
+        pytester, "fastsuite_session_dependency = committing_app:get_db"
+    )
+
+    project.runpytest_inprocess().assert_outcomes(passed=1)
