@@ -322,3 +322,46 @@ def test_a_committing_dependency_keeps_its_writes_through_the_session_dependency
     )
 
     project.runpytest_inprocess().assert_outcomes(passed=1)
+
+
+UVLOOP_CONFTEST = """
+import pytest
+
+
+@pytest.fixture(
+    scope="session",
+    params=[pytest.param(("asyncio", {"use_uvloop": True}), id="asyncio+uvloop")],
+)
+def anyio_backend(request):
+    return request.param
+"""
+
+UVLOOP_TEST = """
+import pytest
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_listed(client):
+    assert (await client.get("/items")).status_code == 200
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "_anyio: an anyio_backend with options (use_uvloop) runs on pytest-asyncio's loop "
+        "without a word, though the test id says asyncio+uvloop"
+    ),
+)
+def test_anyio_backend_options_that_are_not_applied_are_reported(
+    items_project: pytest.Pytester,
+) -> None:
+    # grillazz/fastapi-sqlalchemy-asyncpg parametrizes anyio_backend with uvloop.
+    items_project.makeconftest(UVLOOP_CONFTEST)
+    items_project.makepyfile(test_uvloop=UVLOOP_TEST)
+
+    result = items_project.runpytest_inprocess("-p", "anyio.pytest_plugin", "-rA")
+
+    result.assert_outcomes(passed=1)
+    assert "use_uvloop" in result.stdout.str()
