@@ -365,3 +365,94 @@ def test_anyio_backend_options_that_are_not_applied_are_reported(
 
     result.assert_outcomes(passed=1)
     assert "use_uvloop" in result.stdout.str()
+
+
+ENVIRONMENT_APP = '''
+"""Settings read from the environment when the module is imported, as pydantic-settings and
+Starlette's Config do: no default for the secret."""
+
+import os
+
+from fastapi import FastAPI
+from sqlalchemy.orm import DeclarativeBase
+
+SECRET_KEY = os.environ["APP_SECRET_KEY"]
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+async def get_session():
+    yield None
+
+
+app = FastAPI()
+'''
+
+ENVIRONMENT_CONFTEST = """
+import os
+
+
+def pytest_configure(config):
+    # The test environment, set up the way testcontainers suites do: when pytest configures.
+    os.environ["APP_SECRET_KEY"] = "for tests"
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "plugin.pytest_configure (tryfirst) imports fastsuite_app before the project's "
+        "conftests' pytest_configure hooks have set the environment the app reads"
+    ),
+)
+def test_the_app_is_imported_after_the_conftests_configure_the_environment(
+    pytester: pytest.Pytester,
+) -> None:
+    # joaoflaviosantos/fastapi-async-sqlmodel-boilerplate sets its settings' variables in
+    # tests/conftest.py's pytest_configure: fastsuite stopped the run with KeyError SECRET_KEY.
+    pytester.makepyfile(environment_app=ENVIRONMENT_APP)
+    pytester.makeconftest(ENVIRONMENT_CONFTEST)
+    pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
+    pytester.makeini(
+        """
+        [pytest]
+        asyncio_mode = auto
+        addopts = -p pytest_asyncio.plugin -p fastsuite
+        fastsuite_app = environment_app:app
+        fastsuite_metadata = environment_app:Base
+        fastsuite_session_dependency = environment_app:get_session
+        """
+    )
+
+    result = pytester.runpytest_subprocess()
+
+    result.assert_outcomes(passed=1)
+
+
+def test_an_app_that_fails_on_import_is_reported_with_when_it_was_imported(
+    pytester: pytest.Pytester,
+) -> None:
+    # The project's conftest set the variable too late; the message said only "Fix the module".
+    pytester.makepyfile(environment_app=ENVIRONMENT_APP)
+    pytester.makeini(
+        """
+        [pytest]
+        addopts = -p pytest_asyncio.plugin -p fastsuite
+        fastsuite_app = environment_app:app
+        fastsuite_metadata = environment_app:Base
+        fastsuite_session_dependency = environment_app:get_session
+        """
+    )
+
+    result = pytester.runpytest_subprocess()
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: fastsuite: fastsuite_app = environment_app:app (ini): importing module "
+            "'environment_app' raised KeyError: 'APP_SECRET_KEY' * before the pytest_configure "
+            "hooks of your conftests run: *"
+        ]
+    )
