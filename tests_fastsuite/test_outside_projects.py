@@ -539,3 +539,91 @@ def test_a_key_numbered_by_a_sequence_runs_on_postgresql(
     result = sequence_key_project.runpytest_subprocess(f"--fastsuite-db-url={POSTGRESQL_URL}")
 
     result.assert_outcomes(passed=1)
+
+
+ORM_SESSIONMAKER_APP = '''
+"""Sessions from the ORM's sessionmaker with the AsyncSession class, as SQLModel's and older
+tutorials write it, for the routes and for code outside them."""
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import String, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(50))
+
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+SessionFactory = sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+SyncFactory = sessionmaker()
+
+
+async def get_session():
+    async with SessionFactory() as session:
+        yield session
+
+
+app = FastAPI()
+
+
+@app.post("/notes")
+async def add(text: str, session: AsyncSession = Depends(get_session)) -> int:
+    session.add(Note(text=text))
+    await session.commit()
+    async with SessionFactory() as other:  # as a background job would
+        return await other.scalar(select(func.count()).select_from(Note))
+'''
+
+ORM_SESSIONMAKER_TEST = """
+async def test_sessions_of_the_factory_share_the_tests_transaction(client):
+    assert (await client.post("/notes", params={"text": "one"})).json() == 1
+"""
+
+
+def orm_sessionmaker_project(pytester: pytest.Pytester, maker: str) -> pytest.Pytester:
+    pytester.makepyfile(orm_app=ORM_SESSIONMAKER_APP, test_notes=ORM_SESSIONMAKER_TEST)
+    pytester.makeini(
+        f"""
+        [pytest]
+        asyncio_mode = auto
+        addopts = -p pytest_asyncio.plugin -p fastsuite
+        filterwarnings = error
+        fastsuite_app = orm_app:app
+        fastsuite_metadata = orm_app:Base
+        fastsuite_sessionmaker = orm_app:{maker}
+        """
+    )
+    return pytester
+
+
+def test_an_orm_sessionmaker_of_async_sessions_is_the_apps_sessionmaker(
+    pytester: pytest.Pytester,
+) -> None:
+    # joaoflaviosantos/fastapi-async-sqlmodel-boilerplate: "returned AsyncSession, not an
+    # async_sessionmaker" (fastsuite had called the factory).
+    orm_sessionmaker_project(pytester, "SessionFactory").runpytest_inprocess().assert_outcomes(
+        passed=1
+    )
+
+
+def test_an_orm_sessionmaker_of_sync_sessions_is_refused_naming_its_class(
+    pytester: pytest.Pytester,
+) -> None:
+    result = orm_sessionmaker_project(pytester, "SyncFactory").runpytest_subprocess()
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: fastsuite: fastsuite_sessionmaker = orm_app:SyncFactory (ini) is a "
+            "sessionmaker of Session, not of an AsyncSession: name the app's async one."
+        ]
+    )

@@ -43,6 +43,7 @@ from typing import Annotated, Any, get_args, get_origin
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from fastsuite._config import Settings, import_from_string
 
@@ -140,6 +141,15 @@ def _of_sessionmaker(maker: async_sessionmaker[Any], source: str) -> AppSessions
 
 
 SQLALCHEMY_DEFAULT = _guessed(AsyncSession, "SQLAlchemy (nothing in the app names its class)")
+
+
+def makes_async_sessions(maker: Any) -> bool:
+    """An async_sessionmaker, or the ORM's sessionmaker of an AsyncSession class
+    (`sessionmaker(engine, class_=AsyncSession)`, as SQLModel's and older tutorials write it):
+    both keep their options in `kw` and call `class_(**kw)`."""
+    if isinstance(maker, async_sessionmaker):
+        return True
+    return isinstance(maker, sessionmaker) and _is_session_class(maker.class_)
 
 
 def _is_session_class(target: Any) -> bool:
@@ -297,7 +307,7 @@ def _sessionmaker_opened_by(
     makers = {
         id(value): (name, value)
         for name, value in {**names.globals, **names.nonlocals}.items()
-        if isinstance(value, async_sessionmaker)
+        if makes_async_sessions(value)
     }
     return next(iter(makers.values())) if len(makers) == 1 else None
 
