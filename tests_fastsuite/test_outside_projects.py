@@ -627,3 +627,71 @@ def test_an_orm_sessionmaker_of_sync_sessions_is_refused_naming_its_class(
             "sessionmaker of Session, not of an AsyncSession: name the app's async one."
         ]
     )
+
+
+LIFESPAN_ENGINE_APP = '''
+"""A lifespan that checks the migrations on the app's own engine before serving."""
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+async def get_session():
+    yield None
+
+
+async def ensure_migrated():
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+@asynccontextmanager
+async def lifespan(app):
+    await ensure_migrated()
+    yield
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+@app.get("/")
+async def root(session=Depends(get_session)) -> None:
+    return None
+'''.replace("from fastapi import FastAPI", "from fastapi import Depends, FastAPI")
+
+
+def test_a_refused_connection_names_the_code_that_opened_it(pytester: pytest.Pytester) -> None:
+    # joaoflaviosantos/fastapi-async-sqlmodel-boilerplate's lifespan checks the migrations on
+    # its own engine: the refusal named only the first test's setup.
+    pytester.makepyfile(lifespan_app=LIFESPAN_ENGINE_APP)
+    pytester.makepyfile(test_root="async def test_root(client):\n    await client.get('/')\n")
+    pytester.makeini(
+        """
+        [pytest]
+        asyncio_mode = auto
+        addopts = -p pytest_asyncio.plugin -p fastsuite
+        fastsuite_app = lifespan_app:app
+        fastsuite_metadata = lifespan_app:Base
+        fastsuite_session_dependency = lifespan_app:get_session
+        """
+    )
+
+    result = pytester.runpytest_subprocess()
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "fastsuite: refused a connection to sqlite+aiosqlite:///*never-touched-by-tests.db in "
+            "test_root.py::test_root (setup) (opened by ensure_migrated() at lifespan_app.py:2?):*"
+        ]
+    )
