@@ -695,3 +695,88 @@ def test_a_refused_connection_names_the_code_that_opened_it(pytester: pytest.Pyt
             "test_root.py::test_root (setup) (opened by ensure_migrated() at lifespan_app.py:2?):*"
         ]
     )
+
+
+UUID_KEY_APP = '''
+"""Rows keyed by UUID, looked up by a UUID that comes as a string (from settings, a path)."""
+
+import uuid
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import String, Uuid, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SYSTEM_USER_ID = "2b6c3f4e-9a1d-4c5e-8f70-1a2b3c4d5e6f"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(20))
+
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+SessionFactory = async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def get_session():
+    async with SessionFactory() as session:
+        yield session
+
+
+app = FastAPI()
+
+
+@app.get("/accounts/{account_id}")
+async def account(account_id: str, session: AsyncSession = Depends(get_session)) -> str | None:
+    return await session.scalar(select(Account.name).where(Account.id == account_id))
+'''
+
+UUID_KEY_TESTS = """
+import uuid
+
+from uuid_app import SYSTEM_USER_ID, Account
+
+
+async def test_a_uuid_given_as_a_string_finds_its_row(client, db_session):
+    db_session.add(Account(id=uuid.UUID(SYSTEM_USER_ID), name="system"))
+
+    assert (await client.get(f"/accounts/{SYSTEM_USER_ID}")).json() == "system"
+
+
+async def test_a_string_that_is_no_uuid_is_refused(client, db_session):
+    await client.get("/accounts/not-a-uuid")
+"""
+
+
+def test_a_uuid_bound_as_a_string_behaves_as_on_postgresql(pytester: pytest.Pytester) -> None:
+    # joaoflaviosantos/fastapi-async-sqlmodel-boilerplate's seed looks its system user up with
+    # `User.id == settings_value` (a str): fine with asyncpg, on SQLite an AttributeError
+    # ("'str' object has no attribute 'hex'") from SQLAlchemy's binding of Uuid.
+    pytester.makepyfile(uuid_app=UUID_KEY_APP, test_accounts=UUID_KEY_TESTS)
+    pytester.makeini(
+        """
+        [pytest]
+        asyncio_mode = auto
+        addopts = -p pytest_asyncio.plugin -p fastsuite -p no:randomly
+        fastsuite_app = uuid_app:app
+        fastsuite_metadata = uuid_app:Base
+        fastsuite_session_dependency = uuid_app:get_session
+        """
+    )
+
+    result = pytester.runpytest_inprocess()
+
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*fastsuite strict SQLite [[]bound_types[]]: invalid input for query argument: "
+            "'not-a-uuid' (invalid UUID 'not-a-uuid': *accounts.id*"
+        ]
+    )
