@@ -661,12 +661,17 @@ async def lifespan(app):
     yield
 
 
-app = FastAPI(lifespan=lifespan)
+def create_app():
+    app = FastAPI(lifespan=lifespan)
+
+    @app.get("/")
+    async def root(session=Depends(get_session)) -> None:
+        return None
+
+    return app
 
 
-@app.get("/")
-async def root(session=Depends(get_session)) -> None:
-    return None
+app = create_app()
 '''.replace("from fastapi import FastAPI", "from fastapi import Depends, FastAPI")
 
 
@@ -778,5 +783,54 @@ def test_a_uuid_bound_as_a_string_behaves_as_on_postgresql(pytester: pytest.Pyte
         [
             "*fastsuite strict SQLite [[]bound_types[]]: invalid input for query argument: "
             "'not-a-uuid' (invalid UUID 'not-a-uuid': *accounts.id*"
+        ]
+    )
+
+
+INSTALLED_LIBRARY = """
+from sqlalchemy import create_engine, text
+
+
+def record_result():
+    with create_engine("sqlite:///results.db").connect() as connection:
+        connection.execute(text("SELECT 1"))
+"""
+
+CALLS_THE_LIBRARY = """
+import resultlib
+
+
+async def test_send_welcome(db_session):
+    resultlib.record_result()
+"""
+
+
+def test_a_refused_connection_names_the_project_code_that_called_a_library(
+    pytester: pytest.Pytester,
+) -> None:
+    # The boilerplate's Celery result backend connected: the refusal named Celery's own frame.
+    pytester.mkpydir("lib")
+    (pytester.path / "lib" / "site-packages").mkdir()
+    (pytester.path / "lib" / "site-packages" / "resultlib.py").write_text(INSTALLED_LIBRARY)
+    pytester.makepyfile(lifespan_app=LIFESPAN_ENGINE_APP, test_welcome=CALLS_THE_LIBRARY)
+    pytester.makeini(
+        """
+        [pytest]
+        asyncio_mode = auto
+        addopts = -p pytest_asyncio.plugin -p fastsuite
+        pythonpath = lib/site-packages
+        fastsuite_app = lifespan_app:create_app
+        fastsuite_metadata = lifespan_app:Base
+        fastsuite_session_dependency = lifespan_app:get_session
+        """
+    )
+
+    result = pytester.runpytest_subprocess()
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*refused a connection to sqlite+pysqlite:///*results.db in test_welcome.py::"
+            "test_send_welcome (call) (opened by test_send_welcome() at test_welcome.py:5):*"
         ]
     )

@@ -4,7 +4,8 @@ The refusal fires deep inside SQLAlchemy, and for an async engine inside a green
 end at SQLAlchemy's `greenlet_spawn`: the code that asked for the connection (a lifespan that
 checks the migrations on its own engine, a seed script) is further up, in the greenlet that
 waits for it. Its first frame outside the standard library, SQLAlchemy, the web stack and pytest
-is what the user has to change.
+is what the user has to change; an installed library's frames (site-packages) are passed over
+too, up to the project's code that called the library.
 """
 
 from __future__ import annotations
@@ -40,13 +41,18 @@ def connecting_code() -> str:
     """` (opened by function() at path:line)`, or "" when no frame of the project is found."""
     for frame in _frames():
         module = str(frame.f_globals.get("__name__", ""))
-        if module.split(".")[0] in _NOT_THE_PROJECT:
+        if module.split(".")[0] in _NOT_THE_PROJECT or _installed(frame.f_code.co_filename):
             continue
         path = os.path.relpath(frame.f_code.co_filename)
         if path.startswith(".."):
             path = frame.f_code.co_filename
         return f" (opened by {frame.f_code.co_name}() at {path}:{frame.f_lineno})"
     return ""
+
+
+def _installed(filename: str) -> bool:
+    parts = filename.replace(os.sep, "/").split("/")
+    return "site-packages" in parts or "dist-packages" in parts
 
 
 def _frames() -> Iterator[FrameType]:
