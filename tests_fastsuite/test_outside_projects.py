@@ -834,3 +834,146 @@ def test_a_refused_connection_names_the_project_code_that_called_a_library(
             "test_send_welcome (call) (opened by test_send_welcome() at test_welcome.py:5):*"
         ]
     )
+
+
+MIDDLEWARE_APP = '''
+"""A route that reaches a database of its own, behind a BaseHTTPMiddleware (a cache header)."""
+
+from fastapi import Depends, FastAPI, Request
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+async def get_session():
+    yield None
+
+
+app = FastAPI()
+
+
+@app.middleware("http")
+async def cache_header(request: Request, call_next):
+    response = await call_next(request)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@app.get("/report")
+async def report(session=Depends(get_session)) -> int:
+    async with engine.connect() as connection:
+        return (await connection.execute(text("SELECT 1"))).scalar_one()
+'''
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "_client: a ConnectionRefused raised in a route behind Starlette's BaseHTTPMiddleware "
+        "reaches the test inside a BaseExceptionGroup, after 'RuntimeError: No response "
+        "returned.'; the client should re-raise the refusal alone"
+    ),
+)
+def test_a_refusal_behind_a_base_http_middleware_is_reported_alone(
+    pytester: pytest.Pytester,
+) -> None:
+    # joaoflaviosantos/fastapi-async-sqlmodel-boilerplate (ClientCacheMiddleware): 21 tests
+    # failed with "BaseExceptionGroup", the refusal 500 lines down the report.
+    pytester.makepyfile(
+        middleware_app=MIDDLEWARE_APP,
+        test_report="async def test_report(client):\n    await client.get('/report')\n",
+    )
+    pytester.makeini(
+        """
+        [pytest]
+        asyncio_mode = auto
+        addopts = -p pytest_asyncio.plugin -p fastsuite
+        fastsuite_app = middleware_app:app
+        fastsuite_metadata = middleware_app:Base
+        fastsuite_session_dependency = middleware_app:get_session
+        """
+    )
+
+    result = pytester.runpytest_subprocess("-rf")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["FAILED test_report.py::test_report - *fastsuite: refused a*"])
+    result.stdout.no_fnmatch_line("*No response returned*")
+
+
+TWO_SESSIONMAKERS_APP = '''
+"""Routes on one sessionmaker, scripts and seeds on another (its own engine, no pool)."""
+
+from fastapi import Depends, FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+api_engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+scripts_engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+ApiSessions = async_sessionmaker(api_engine, expire_on_commit=False)
+ScriptSessions = async_sessionmaker(scripts_engine, expire_on_commit=False)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+async def get_db():
+    async with ApiSessions() as session:
+        yield session
+
+
+app = FastAPI()
+
+
+@app.get("/")
+async def root(session: AsyncSession = Depends(get_db)) -> None:
+    return None
+'''
+
+
+@pytest.mark.parametrize(
+    ("maker", "outcome"),
+    [("ApiSessions", "passed"), ("ScriptSessions", "refused")],
+)
+def test_a_sessionmaker_the_dependency_does_not_open_is_refused_at_start(
+    pytester: pytest.Pytester, maker: str, outcome: str
+) -> None:
+    # joaoflaviosantos/fastapi-async-sqlmodel-boilerplate: with both keys set (the dependency
+    # for the routes, the seeds' sessionmaker), the dependency key was ignored without a word
+    # and every route reached the development database.
+    pytester.makepyfile(
+        two_makers_app=TWO_SESSIONMAKERS_APP,
+        test_root="async def test_root(client):\n    await client.get('/')\n",
+    )
+    pytester.makeini(
+        f"""
+        [pytest]
+        asyncio_mode = auto
+        addopts = -p pytest_asyncio.plugin -p fastsuite
+        fastsuite_app = two_makers_app:app
+        fastsuite_metadata = two_makers_app:Base
+        fastsuite_session_dependency = two_makers_app:get_db
+        fastsuite_sessionmaker = two_makers_app:{maker}
+        """
+    )
+
+    result = pytester.runpytest_subprocess()
+
+    if outcome == "passed":
+        result.assert_outcomes(passed=1)
+        return
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: fastsuite: fastsuite_session_dependency = two_makers_app:get_db (ini) opens "
+            "its sessions from two_makers_app:ApiSessions, but fastsuite_sessionmaker = "
+            "two_makers_app:ScriptSessions (ini) is another sessionmaker. *"
+        ]
+    )

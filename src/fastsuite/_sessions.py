@@ -67,6 +67,12 @@ NOT_A_SESSION = (
     "fastsuite_sessionmaker to the app's async_sessionmaker (the dependency is then left to the "
     "app, and the sessions it opens join the test's transaction)."
 )
+OTHER_SESSIONMAKER = (
+    "fastsuite: {dependency} opens its sessions from {opened}, but {maker} is another "
+    "sessionmaker. With fastsuite_sessionmaker set, the session dependency is left to the app, "
+    "so its sessions would reach the app's database: set fastsuite_sessionmaker to {opened} (and "
+    "route the code that uses the other one through it), or leave fastsuite_sessionmaker out."
+)
 CONFLICTING_CLASSES = (
     "fastsuite: the app's routes receive {dependency} as unrelated session classes ({classes}); "
     "set fastsuite_session_class to the one the dependency yields."
@@ -205,12 +211,30 @@ def _app_sessionmaker(
 ) -> tuple[async_sessionmaker[Any], str] | None:
     """The app's own factory, configured or opened by the dependency, and where it was found."""
     if maker is not None:
+        _check_dependency_opens(settings, maker, dependency)
         return maker, settings.describe("sessionmaker")
     assert dependency is not None  # app_session_dependency: one of the two is set
     if (named := _sessionmaker_opened_by(dependency)) is not None:
         name, named_maker = named
         return named_maker, f"{name}, the async_sessionmaker {settings['session_dependency']} opens"
     return None
+
+
+def _check_dependency_opens(
+    settings: Settings, maker: async_sessionmaker[Any], dependency: Callable[..., Any] | None
+) -> None:
+    """Both keys set: the dependency, left to the app, must open the configured sessionmaker
+    (when its code tells which it opens)."""
+    named = _sessionmaker_opened_by(dependency) if dependency is not None else None
+    if named is None or named[1] is maker:
+        return
+    raise pytest.UsageError(
+        OTHER_SESSIONMAKER.format(
+            dependency=settings.describe("session_dependency"),
+            opened=f"{getattr(dependency, '__module__', '')}:{named[0]}",
+            maker=settings.describe("sessionmaker"),
+        )
+    )
 
 
 def _check_declares_sessions(
