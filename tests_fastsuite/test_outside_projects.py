@@ -977,3 +977,47 @@ def test_a_sessionmaker_the_dependency_does_not_open_is_refused_at_start(
             "two_makers_app:ScriptSessions (ini) is another sessionmaker. *"
         ]
     )
+
+
+PLUGIN_FIXTURES = """
+import pytest
+
+
+@pytest.fixture
+def client():
+    return "the project's own client"
+"""
+
+USES_CLIENT = """
+def test_the_projects_client(client):
+    assert client == "the project's own client"
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "plugin.pytest_configure registers fastsuite.fixtures after the conftests' "
+        "pytest_plugins modules, so its client fixture shadows theirs (and, unconfigured, "
+        "fails the test as fastsuite's)"
+    ),
+)
+def test_fixtures_of_a_projects_pytest_plugins_module_win_over_fastsuites(
+    pytester: pytest.Pytester,
+) -> None:
+    # joaoflaviosantos/fastapi-async-sqlmodel-boilerplate: root conftest.py has
+    # `pytest_plugins = ["tests.conftest"]`, whose session-scoped client fixture serves 85
+    # tests. With fastsuite merely installed, all of them failed with "uses fastsuite's client
+    # fixture, but fastsuite is not configured".
+    pytester.makepyfile(project_fixtures=PLUGIN_FIXTURES, test_client=USES_CLIENT)
+    pytester.makeconftest('pytest_plugins = ["project_fixtures"]')
+    pytester.makeini(
+        """
+        [pytest]
+        addopts = -p pytest_asyncio.plugin -p fastsuite
+        """
+    )
+
+    result = pytester.runpytest_subprocess()
+
+    result.assert_outcomes(passed=1)
