@@ -6,6 +6,8 @@ checks the migrations on its own engine, a seed script) is further up, in the gr
 waits for it. Its first frame outside the standard library, SQLAlchemy, the web stack and pytest
 is what the user has to change; an installed library's frames (site-packages) are passed over
 too, up to the project's code that called the library.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ connection. The app's models and its own engines are left as they are (a global
 
 Such a key numbered by a named sequence (`server_default=seq.next_value()`, as Celery's result
 tables declare theirs) loses that default on SQLite, which has no sequences: the rowid numbers it.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ bound value of those types), and `DateTime(timezone=True)` results come back awa
 UUID given as a string is taken as asyncpg takes it (SQLAlchemy's SQLite binding of `Uuid`
 would fail with "'str' object has no attribute 'hex'"), and refused as asyncpg refuses it when
 it is no UUID.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations
