@@ -994,14 +994,6 @@ def test_the_projects_client(client):
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "plugin.pytest_configure registers fastsuite.fixtures after the conftests' "
-        "pytest_plugins modules, so its client fixture shadows theirs (and, unconfigured, "
-        "fails the test as fastsuite's)"
-    ),
-)
 def test_fixtures_of_a_projects_pytest_plugins_module_win_over_fastsuites(
     pytester: pytest.Pytester,
 ) -> None:
@@ -1021,3 +1013,28 @@ def test_fixtures_of_a_projects_pytest_plugins_module_win_over_fastsuites(
     result = pytester.runpytest_subprocess()
 
     result.assert_outcomes(passed=1)
+
+
+def test_in_a_configured_project_its_pytest_plugins_fixtures_win_too(items_project):
+    # The porting guide's "replace `client`" works from a plugin module as from a conftest;
+    # fastsuite's other fixtures stay fastsuite's.
+    items_project.makepyfile(
+        project_fixtures=PLUGIN_FIXTURES,
+        test_client="""
+from sqlalchemy import text
+
+
+async def test_the_projects_client(client):
+    assert client == "the project's own client"
+
+
+async def test_the_harness_session(db_session):
+    assert await db_session.scalar(text("SELECT 1")) == 1
+    assert db_session.in_transaction()
+""",
+    )
+    items_project.makeconftest('pytest_plugins = ["project_fixtures"]')
+
+    result = items_project.runpytest("test_client.py")
+
+    result.assert_outcomes(passed=2)
