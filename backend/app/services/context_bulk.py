@@ -26,6 +26,11 @@ UPDATABLE_FIELDS = ("name", "description", "data", "is_active")
 _TABLE = cast("Table", Context.__table__)
 _RACE = "A context name in the batch was taken by a concurrent request; nothing was written"
 
+_TAKEN_NAMES = select(Context.name).where(
+    Context.owner_id == bindparam("owner_id"), Context.name.in_(bindparam("names", expanding=True))
+)
+"""Built once (see app.services.common.paged): every bulk create runs it."""
+
 
 def _repeated(values: Iterable[tuple[int, str]]) -> list[int]:
     """Indexes whose value also appears at another index."""
@@ -55,11 +60,7 @@ async def bulk_create_contexts(
     """Create every item or none: 1 SELECT, 1 multi-row INSERT ... RETURNING."""
     names = [item.name for item in items]
     repeated = _repeated(enumerate(names))
-    taken = set(
-        await session.scalars(
-            select(Context.name).where(Context.owner_id == owner.id, Context.name.in_(set(names)))
-        )
-    )
+    taken = set(await session.scalars(_TAKEN_NAMES, {"owner_id": owner.id, "names": names}))
     existing = [index for index, name in enumerate(names) if name in taken]
     if repeated or existing:
         raise _duplicate_names(repeated=repeated, existing=existing)
