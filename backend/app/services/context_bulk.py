@@ -26,10 +26,11 @@ UPDATABLE_FIELDS = ("name", "description", "data", "is_active")
 _TABLE = cast("Table", Context.__table__)
 _RACE = "A context name in the batch was taken by a concurrent request; nothing was written"
 
+# Built once, as every bulk create runs them (see app.services.common.paged).
 _TAKEN_NAMES = select(Context.name).where(
     Context.owner_id == bindparam("owner_id"), Context.name.in_(bindparam("names", expanding=True))
 )
-"""Built once (see app.services.common.paged): every bulk create runs it."""
+_INSERT_RETURNING = insert(Context).returning(Context)
 
 
 def _repeated(values: Iterable[tuple[int, str]]) -> list[int]:
@@ -73,7 +74,7 @@ async def bulk_create_contexts(
     try:
         # RETURNING order is not guaranteed, and asking SQLAlchemy to guarantee it makes SQLite
         # insert row by row; the names are unique in the batch, so they put rows in order.
-        result = await session.scalars(insert(Context).returning(Context), rows)
+        result = await session.scalars(_INSERT_RETURNING, rows)
         by_name = {row.name: row for row in result.all()}
     except IntegrityError:
         raise Conflict(_RACE) from None
