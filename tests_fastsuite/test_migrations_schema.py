@@ -123,3 +123,76 @@ def test_an_env_py_that_ignores_the_harness_connection_is_named(pytester):
             "config.attributes?'connection'?*"
         ]
     )
+
+
+ENV_WAITING_ON = """
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+from alembic import context
+from notes_app import Base
+from sqlalchemy.ext.asyncio import create_async_engine
+
+config = context.config
+
+
+def run(connection):
+    context.configure(connection=connection, target_metadata=Base.metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_async():
+    engine = create_async_engine("sqlite+aiosqlite://")  # a database of its own
+    async with engine.connect() as connection:
+        await connection.run_sync(run)
+    await engine.dispose()
+
+
+loop = asyncio.get_running_loop()
+if {waits_on_the_running_loop}:
+    # As templates write it "for pytest-asyncio": schedule on the running loop and wait.
+    asyncio.run_coroutine_threadsafe(run_async(), loop).result(timeout=60)
+else:
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run_async()).result(timeout=60)
+"""
+
+
+@pytest.mark.parametrize("database", DATABASES.values(), ids=DATABASES.keys())
+def test_an_env_py_that_waits_on_the_loop_it_runs_in_is_named_at_once(pytester, database):
+    pytester.copy_example("notes_app")
+    env = ENV_WAITING_ON.format(waits_on_the_running_loop=True)
+    (pytester.path / "migrations" / "env.py").write_text(env)
+    pytester.makepyfile(test_notes=NOTES_TABLE)
+
+    result = pytester.runpytest("--fastsuite-schema=migrations", *database)
+
+    # Without the watch, the run would sit out env.py's 60 s timeout, then a bare TimeoutError.
+    # In-memory SQLite builds the schema in the first test's setup; PostgreSQL at start-up.
+    expected = pytest.ExitCode.USAGE_ERROR if database else pytest.ExitCode.TESTS_FAILED
+    assert result.ret == expected
+    output = pytest.LineMatcher(result.outlines + result.errlines)
+    output.fnmatch_lines(
+        [
+            "*fastsuite: the migrations of fastsuite_alembic_config = alembic.ini (ini) never "
+            "ran: env.py scheduled them on the event loop it runs in "
+            "(asyncio.run_coroutine_threadsafe(..., loop)) and waited for them*"
+        ]
+    )
+    output.no_fnmatch_line("*TimeoutError*")
+
+
+def test_an_env_py_that_waits_on_another_thread_is_left_to_finish(pytester):
+    pytester.copy_example("notes_app")
+    env = ENV_WAITING_ON.format(waits_on_the_running_loop=False)
+    (pytester.path / "migrations" / "env.py").write_text(env)
+    pytester.makepyfile(test_notes=NOTES_TABLE)
+
+    result = pytester.runpytest("--fastsuite-schema=migrations")
+
+    # Its own loop, its own engine: it finishes, on another in-memory database, and is named
+    # for that (not for waiting, which was harmless here).
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*ran, but not on the test database*"])
+    result.stdout.no_fnmatch_line("*never ran*")

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fastsuite._blocker import ConnectionRefused
 from fastsuite._config import Settings
+from fastsuite._loop_wait_watch import watching_for_waits_on_the_loop
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -51,10 +52,18 @@ ENV_IGNORED_CONNECTION = (
     "(Alembic cookbook: 'Sharing a Connection across one or more programmatic migration "
     "commands')."
 )
+ENV_WAITS_ON_ITS_LOOP = (
+    "fastsuite: the migrations of {where} never ran: env.py scheduled them on the event loop "
+    "it runs in (asyncio.run_coroutine_threadsafe(..., loop)) and waited for them, which blocks "
+    "that loop for good. When config.attributes['connection'] is set, run the migrations on it "
+    "directly (Alembic cookbook: 'Sharing a Connection across one or more programmatic "
+    "migration commands'); docs/porting.md shows the branch."
+)
 
 
 class MigrationsMissedTheDatabase(pytest.fail.Exception):  # type: ignore[misc, name-defined]
-    """env.py ran the migrations on a connection of its own, not on the test database.
+    """env.py did not run the migrations on the test database's connection (it used one of
+    its own, or waited on the event loop it runs in).
 
     Raised in a fixture, it fails the test with its message alone, as `pytest.fail` does.
     """
@@ -129,8 +138,14 @@ def run_command(
     connection: Connection, setup: AlembicSetup, command: Callable[[Config], Any]
 ) -> None:
     """Run an Alembic command (`lambda config: alembic.command.upgrade(config, "head")`)."""
-    with _logging_preserved():
-        command(setup.config(connection))
+    with _logging_preserved(), watching_for_waits_on_the_loop() as watch:
+        try:
+            command(setup.config(connection))
+        except BaseException:
+            if not watch.cancelled_a_wait:
+                raise
+        if watch.cancelled_a_wait:  # also when env.py swallowed the CancelledError
+            raise MigrationsMissedTheDatabase(ENV_WAITS_ON_ITS_LOOP.format(where=setup.where))
 
 
 def current_heads(connection: Connection) -> tuple[str, ...]:
