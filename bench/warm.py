@@ -2,14 +2,16 @@
 
     uv run python bench/warm.py                 # 9 rounds
     uv run python bench/warm.py --rounds 15 --compare-ref main
+    uv run python bench/warm.py --rounds 15 --compare-ref main --warm-only
 
 Legs, interleaved in every round (order reversed every other round), each after an edit:
 
 - `cold`: `.venv/bin/pytest ARGS`, as a developer re-runs one test;
 - `cold+cache`: the same with the opt-in bytecode cache (FASTSUITE_BYTECODE_CACHE);
 - `warm`: `.venv/bin/fastsuite-warm ARGS` (its zygote started and learned before round 1);
-- `REF`, with --compare-ref: cold, with the plugin's sources as they are at that git ref (to
-  measure what the start-up changes of this branch did).
+- `REF` and `warm REF`, with --compare-ref: cold and `fastsuite-warm`, with fastsuite's sources
+  as they are at that git ref (first on PYTHONPATH: the warm leg's client, zygote and plugin are
+  the ref's, in a zygote of its own), to measure a branch against main in one time window.
 
 Edits: `app` appends a comment to an app module the test imports (its bytecode is stale), `test`
 appends one to the test's own 700-line module (its rewritten asserts are stale). Every edit is
@@ -60,6 +62,17 @@ def run(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     return first, whole
 
 
+def wait_for_zygote(env: dict[str, str]) -> None:
+    deadline = time.monotonic() + 120
+    status = [str(BIN / "fastsuite-warm"), "--status"]
+    while (
+        "serves this environment"
+        not in subprocess.run(status, env=env, capture_output=True, text=True).stdout
+    ):
+        assert time.monotonic() < deadline, "the zygote did not start"
+        time.sleep(0.2)
+
+
 def edit(path: Path, counter: int) -> None:
     with path.open("a") as file:
         file.write(f"# bench/warm.py edit {counter}\n")
@@ -69,6 +82,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--compare-ref", help="also run cold with the plugin of this git ref")
+    parser.add_argument(
+        "--warm-only",
+        action="store_true",
+        help="only `cold` (for the ratios) and the warm legs: more rounds in the same time",
+    )
     options = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="fsw-bench-"))
@@ -95,10 +113,11 @@ def main() -> None:
             capture_output=True,
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
-        legs[options.compare_ref] = (
-            [str(BIN / "pytest"), *ARGS],
-            {**base, "PYTHONPATH": str(source / "src")},
-        )
+        ref_env = {**base, "PYTHONPATH": str(source / "src")}
+        legs[options.compare_ref] = ([str(BIN / "pytest"), *ARGS], ref_env)
+        legs[f"warm {options.compare_ref}"] = ([str(BIN / "fastsuite-warm"), *ARGS], ref_env)
+    if options.warm_only:
+        legs = {leg: legs[leg] for leg in legs if leg == "cold" or leg.startswith("warm")}
 
     originals = {name: path.read_bytes() for name, path in EDITS.items()}
     samples: dict[tuple[str, str], list[tuple[float, float]]] = {}
@@ -107,20 +126,15 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f}, {options.rounds} rounds"
     )
     try:
-        # Untimed: the warm leg's first run is cold, learns, and starts the zygote.
+        # Untimed: each warm leg's first run is cold, learns, and starts the zygote.
         for command, env in legs.values():
             run(command, env)
-        deadline = time.monotonic() + 120
-        while (
-            "serves this environment"
-            not in subprocess.run(
-                [str(BIN / "fastsuite-warm"), "--status"], env=base, capture_output=True, text=True
-            ).stdout
-        ):
-            assert time.monotonic() < deadline, "the zygote did not start"
-            time.sleep(0.2)
-        run(*legs["warm"])  # the child records what the zygote lacks; it preloads it
-        time.sleep(2)
+        for leg in (leg for leg in legs if leg.startswith("warm")):
+            wait_for_zygote(legs[leg][1])
+            for _ in range(3):  # the child records what the zygote lacks: it preloads it, or
+                run(*legs[leg])  # restarts without what must not be preloaded
+                time.sleep(3)
+                wait_for_zygote(legs[leg][1])
         counter = 0
         for round_ in range(options.rounds):
             order = list(legs) if round_ % 2 == 0 else list(legs)[::-1]
@@ -133,7 +147,10 @@ def main() -> None:
     finally:
         for name, path in EDITS.items():
             path.write_bytes(originals[name])
-        subprocess.run([str(BIN / "fastsuite-warm"), "--stop"], env=base, capture_output=True)
+        for leg in (leg for leg in legs if leg.startswith("warm")):
+            subprocess.run(
+                [str(BIN / "fastsuite-warm"), "--stop"], env=legs[leg][1], capture_output=True
+            )
         shutil.rmtree(scratch, ignore_errors=True)
     report(samples, list(legs))
 

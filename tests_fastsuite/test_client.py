@@ -132,6 +132,67 @@ def test_override_leak_guard_fails_the_test_naming_the_dependency(items_project)
     )
 
 
+ANY_ORDER = """
+import pytest
+from items_app import Item, get_greeting
+
+
+@pytest.fixture
+def app(app):
+    # A project's wrapper that sets an override for its tests and takes it away after them.
+    app.dependency_overrides[get_greeting] = lambda: "from the project"
+    yield app
+    del app.dependency_overrides[get_greeting]
+
+
+async def _served_from_the_test_transaction(session, client):
+    session.add(Item(name="made"))
+    await session.flush()
+    assert (await client.get("/items")).json() == ["made"]
+    assert (await client.get("/greeting")).json() == "from the project"
+
+
+async def test_session_first(db_session, client):
+    await _served_from_the_test_transaction(db_session, client)
+
+
+async def test_client_first(client, db_session):
+    await _served_from_the_test_transaction(db_session, client)
+
+
+async def test_factory_first(client_factory, client, db_session):
+    await _served_from_the_test_transaction(db_session, client)
+    assert (await client_factory().get("/items")).json() == ["made"]
+
+
+async def test_session_then_factory(db_session, client_factory):
+    await _served_from_the_test_transaction(db_session, client_factory())
+
+
+async def test_taken_during_the_test(request):
+    client = request.getfixturevalue("client")
+    await _served_from_the_test_transaction(request.getfixturevalue("db_session"), client)
+
+
+def test_nothing_left_behind(app):
+    assert list(app.dependency_overrides) == [get_greeting]
+"""
+
+
+@pytest.mark.parametrize(
+    "args", [[], ["-o", "fastsuite_sessionmaker="]], ids=["sessionmaker", "dependency-override"]
+)
+def test_the_clients_and_the_session_work_whatever_order_the_test_takes_them_in(
+    items_project, args
+):
+    # Each test's transaction is rolled back: every test sees one row, its own.
+    items_project.makepyfile(test_any_order=ANY_ORDER)
+
+    result = items_project.runpytest(*args)
+
+    result.assert_outcomes(passed=6)
+
+
 TRUSTED_HOST = """
 async def test_the_app_answers_the_configured_host(client):
     response = await client.get("/base-url")

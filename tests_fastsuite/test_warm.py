@@ -8,7 +8,9 @@ change a preloaded file without touching the environment other runs use.
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
 import os
 import shutil
 import signal
@@ -21,11 +23,12 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from fastsuite._warm.fallback import cold_reason
-from fastsuite._warm.learning import is_preloadable
+from fastsuite._warm.learning import is_forbidden, is_preloadable
 from fastsuite._warm.tracing import reaching, traced_imports
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,17 +72,46 @@ def test_only_third_party_modules_that_pytest_leaves_alone_are_preloadable():
     import _pytest.python
     import sqlalchemy.orm
 
-    import fastsuite.plugin
     from tests_fastsuite import conftest  # a module of this project
 
     assert is_preloadable("sqlalchemy.orm", sqlalchemy.orm, rewrite_marked=[])
     assert is_preloadable("_pytest.python", _pytest.python, rewrite_marked=[])
     assert not is_preloadable("sqlalchemy.orm", sqlalchemy.orm, rewrite_marked=["sqlalchemy"])
-    assert not is_preloadable("fastsuite.plugin", fastsuite.plugin, rewrite_marked=[])
     assert not is_preloadable("tests_fastsuite.conftest", conftest, rewrite_marked=[])
     # A module pytest rewrote (its loader is pytest's), wherever it lives.
     assert type(conftest.__loader__).__name__ == "AssertionRewritingHook"
     assert not is_preloadable("sqlalchemy.orm", conftest, rewrite_marked=[])
+
+
+def test_this_package_is_preloadable_where_pytest_leaves_it_alone():
+    import fastsuite._blocker
+
+    # Pytest marks the package for rewriting (`-p fastsuite`); its modules opt out.
+    assert is_preloadable("fastsuite._blocker", fastsuite._blocker, rewrite_marked=["fastsuite"])
+    assert is_forbidden("fastsuite._blocker", never=["pytest_asyncio"]) is False
+    # One that would not opt out is rewritten by pytest: never preloaded, nor what imports it.
+    rewritten = ModuleType("fastsuite._rewritten", "A module with asserts pytest rewrites.")
+    rewritten.__spec__ = importlib.util.spec_from_file_location(rewritten.__name__, __file__)
+    assert not is_preloadable(rewritten.__name__, rewritten, rewrite_marked=[])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(sys.modules, rewritten.__name__, rewritten)
+        assert is_forbidden(rewritten.__name__, never=[]) is True
+    # Nor one the zygote found importing such a module (listed as never to preload).
+    assert is_forbidden("fastsuite._blocker", never=["fastsuite._blocker"]) is True
+    assert is_forbidden("pytest_asyncio.plugin", never=["pytest_asyncio"]) is True
+
+
+def test_every_module_of_this_package_leaves_rewriting_off():
+    """What makes preloading the package exact (fastsuite._warm.learning): pytest's rewriting
+    of such a module is no rewriting at all."""
+    source = REPO / "src" / "fastsuite"
+    lacking = [
+        str(path.relative_to(source))
+        for path in sorted(source.rglob("*.py"))
+        if "PYTEST_DONT_REWRITE" not in (ast.get_docstring(ast.parse(path.read_text())) or "")
+    ]
+
+    assert lacking == []
 
 
 def test_every_importer_of_a_rewritten_module_is_found_cache_hits_included(tmp_path, monkeypatch):
@@ -233,11 +265,16 @@ def warm(tmp_path: Path, state_dir: Path) -> Iterator[Warm]:
     site_packages = Path(
         sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)})
     )
-    # This repository's packages, seen from outside the new environment's own site-packages:
-    # to the zygote they are not third-party, so only `warmprobe` and the standard library
-    # are preloaded from there.
-    outer = [*sysconfig.get_paths()["purelib"].split(os.pathsep), str(REPO / "src")]
+    # The other packages of this repository's environment, seen from outside the new
+    # environment's own site-packages: to the zygote they are not third-party, so only
+    # `warmprobe`, fastsuite (a copy, installed here) and the standard library are preloaded.
+    outer = sysconfig.get_paths()["purelib"].split(os.pathsep)
     (site_packages / "outer.pth").write_text("\n".join(outer) + "\n")
+    shutil.copytree(
+        REPO / "src" / "fastsuite",
+        site_packages / "fastsuite",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     (site_packages / "warmprobe.py").write_text(
         "import random\n\nVALUE = 1\nRNG = random.Random()\n"
     )
@@ -312,6 +349,57 @@ def test_a_changed_preloaded_file_runs_cold_and_restarts_the_zygote(warm):
     assert stale.returncode == 1
     warm.wait_for_zygote()
     assert served(warm.run("-q")) == "warm"
+
+
+@pytest.mark.slow
+def test_an_edited_module_of_this_package_runs_cold_and_restarts_the_zygote(warm):
+    (warm.project / "pytest.ini").write_text(
+        "[pytest]\naddopts = -p no:cacheprovider -p fastsuite.plugin\n"
+    )
+    cold = warm.run("-q", "-p", "no:randomly")
+    warm.wait_for_zygote()
+    hot = warm.run("-q", "-p", "no:randomly")
+    assert served(hot) == "warm"
+    assert hot.returncode == cold.returncode == 1
+    assert _without_durations(hot.stdout) == _without_durations(cold.stdout)
+    module = warm.site_packages / "fastsuite" / "_blocker.py"
+    module.write_text(module.read_text() + "\n# edited\n")
+
+    stale = warm.run("-q")
+
+    assert served(stale) == f"cold run: {module} changed since it was preloaded"
+    assert stale.returncode == 1
+    warm.wait_for_zygote()
+    assert served(warm.run("-q")) == "warm"
+
+
+def _spare(warm: Warm) -> int:
+    """The child the zygote forked ahead for the next run, once it has one."""
+    deadline = time.monotonic() + 60
+    while " ready for the next run" not in (status := warm.status()):
+        assert time.monotonic() < deadline, status
+        time.sleep(0.1)
+    return int(status.split(" ready for the next run")[0].rsplit(" ", 1)[1])
+
+
+@pytest.mark.slow
+def test_each_run_goes_to_a_child_forked_ahead_which_ends_with_the_zygote(warm):
+    _started(warm)
+    first = _spare(warm)
+
+    runs = [warm.run("-q"), warm.run("-q")]
+
+    assert [served(run) for run in runs] == ["warm", "warm"]
+    assert f"fastsuite-warm: warm run: child {first}\n" in runs[0].stderr
+    assert runs[0].returncode == runs[1].returncode == 1
+    assert _without_durations(runs[0].stdout) == _without_durations(runs[1].stdout)
+    waiting = _spare(warm)
+    assert waiting != first
+    _stop_zygotes(warm)
+    deadline = time.monotonic() + 30
+    while _alive(waiting):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
 
 
 @pytest.mark.slow

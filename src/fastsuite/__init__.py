@@ -11,9 +11,12 @@ PYTEST_DONT_REWRITE: this module has no assert to rewrite, and pytest's rewritin
 plugin's modules would add its helper modules to the package's names.
 """
 
-import typing as _typing
+# typing's TYPE_CHECKING (mypy knows the name), without importing typing: the client imports
+# this package on every run, before its first result.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-if _typing.TYPE_CHECKING:
     from fastsuite import fixtures, plugin
     from fastsuite._background import CapturedCallbacks
     from fastsuite._current import current_session
@@ -65,7 +68,10 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> _typing.Any:
+del TYPE_CHECKING
+
+
+def __getattr__(name: str) -> "Any":
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'fastsuite' has no attribute {name!r}")

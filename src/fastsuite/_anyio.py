@@ -8,6 +8,8 @@ to a different loop"). Where pytest-asyncio already runs the test (asyncio_mode 
 every async test, anyio-marked ones included, into the session's loop), its async fixtures are
 left to pytest-asyncio too, so test and fixtures share one loop; the harness's own fixtures are
 always left to it.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

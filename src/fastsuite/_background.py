@@ -5,6 +5,8 @@ request returns; a test that wants to assert what happens before the deferred wo
 skip it, or run it twice) captures it, as Django's captureOnCommitCallbacks does. SQLAlchemy
 `after_commit` listeners need nothing: they fire when a session commits, which inside a test
 releases its SAVEPOINT, as they would in production.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

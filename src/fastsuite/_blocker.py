@@ -14,6 +14,8 @@ when no test scope holds it, is bound to an engine whose connections are refused
 
 Not covered: a driver called directly (sqlite3.connect, asyncpg.connect), and engines built with
 their own `creator`, `async_creator` or `pool`, which bypass the event.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The app under test: built once per process, lifespan run, session dependency redirected."""
+"""The app under test: built once per process, lifespan run, session dependency redirected.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
+"""
 
 # No `from __future__ import annotations` here: FastAPI reads the overrides' signatures at run
 # time, and their Depends() refer to closures that string annotations could not resolve.

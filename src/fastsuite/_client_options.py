@@ -2,6 +2,8 @@
 
 An app behind TrustedHostMiddleware answers 400 to the default `Host: test`; one that wants an
 API key or a User-Agent on every request would otherwise need its own `client` fixture.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The harness's configuration: resolved once per run (option, then environment, then ini)."""
+"""The harness's configuration: resolved once per run (option, then environment, then ini).
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 Read from the factories' shared state (_factory_state), which imports neither factory_boy nor
 Faker.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

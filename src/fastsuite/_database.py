@@ -1,4 +1,7 @@
-"""The test database between tests: the leak guard, and the restore after real commits."""
+"""The test database between tests: the leak guard, and the restore after real commits.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
+"""
 
 from __future__ import annotations
 

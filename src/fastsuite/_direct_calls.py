@@ -14,6 +14,8 @@ user's (which may check `in_greenlet()` or await), takes SQLAlchemy's own `green
 SQLAlchemy's asyncio modules import `greenlet_spawn` by name, so the dispatch replaces that name
 in those modules (SQLAlchemy 2.0 and 2.1 alike); loading fastsuite changes nothing: only
 creating an engine on the harness's dialect installs it.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

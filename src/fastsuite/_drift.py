@@ -4,6 +4,8 @@ Four test items, as pytest-alembic's `--test-alembic` adds: one head; upgrade fr
 database to head; the schema at head equals the models' metadata; every downgrade runs and
 upgrading again gives back the same schema. Each runs on a scratch database of its own, never
 on the test database, and fails with what differs, not just "mismatch".
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ factory_boy is synchronous (FactoryBoy/factory_boy#679). The bridge runs the who
 (SubFactories, post-generation hooks and all) inside `AsyncSession.run_sync`: there the sync
 session may flush, so every object gets its id as soon as it is created, exactly as with a sync
 session, and the database I/O still goes through the async driver.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

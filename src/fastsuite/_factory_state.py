@@ -2,6 +2,8 @@
 
 factory_boy (and the Faker it imports) is imported only by a project that uses AsyncFactory: a
 project without factories, and every xdist controller, does without it.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ connection.
 
 Reading again, rather than expiring: an expired attribute loads on access, which an
 AsyncSession cannot do (MissingGreenlet); relationships keep what they had loaded.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ whose `request()`, and so `get()`, `post()` and the rest, takes a direct road wh
 calls for that machinery: no auth, no redirect following, no query parameters, no cookies to
 send, no files or form data. Anything else, and `send()` or `stream()` themselves, go through
 httpx unchanged.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

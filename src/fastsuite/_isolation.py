@@ -4,6 +4,8 @@ Scopes nest. A test's scope is an outer transaction on its own connection or, wh
 is shared across a module or class, a SAVEPOINT inside that module's or class's scope. A test
 marked for real commits gets a scope without a transaction: its sessions commit for real, and
 the database is restored afterwards.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ The engine, the app and its lifespan live for the whole test session, so tests a
 must run in the session's event loop, or asyncpg/aiosqlite objects end up "attached to a
 different loop". A project that sets these ini keys itself keeps its values; a project that
 has not configured fastsuite is left alone (pytest-asyncio's defaults and its warning).
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

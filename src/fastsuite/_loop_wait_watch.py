@@ -12,6 +12,8 @@ thread waiting in `concurrent.futures.Future.result` while the loop holds a call
 CancelledError at once, and the caller names the mistake. A wait on anything else (a thread
 pool running `asyncio.run`, say) is left alone. Loops without a ready queue to read (uvloop)
 are not watched.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

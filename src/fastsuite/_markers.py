@@ -1,4 +1,7 @@
-"""The harness's markers: registered with their full signature, checked by calling it."""
+"""The harness's markers: registered with their full signature, checked by calling it.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,8 @@ The migrations run on the connection the harness hands them, as Alembic's cookbo
 "Sharing a Connection across one or more programmatic migration commands" does: the project's
 env.py takes it from `config.attributes["connection"]`. So they reach the test database (even
 in-memory SQLite, where another connection would be another, empty database) and nothing else.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

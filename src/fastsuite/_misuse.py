@@ -1,5 +1,7 @@
 """Tests that use the harness's fixtures in a way that cannot work, found when they are collected
 and failed at setup with one line saying what to change.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

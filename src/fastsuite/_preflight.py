@@ -2,6 +2,8 @@
 
 Each check stops the run with one `pytest.UsageError` line naming the setting, where its value
 came from, and the fix.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@
             await client.get("/items")
 
 (pytest-django exports DjangoAssertNumQueries for the same purpose.)
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ touching a database. `start_run` (pytest_sessionstart, in the controller when xd
 what is done once per run, such as a PostgreSQL template database; what the workers need of it
 travels to them in `worker_input`. Each test process then opens its own database with
 `open_process_database` (the db_engine fixture), and `finish_run` removes what the run made.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ missed one input (a helper module a migration imports, a server-side change) wou
 stale schema without a word, the very lie this mode exists to catch, and it would leave a
 database on the user's server. Building it costs one CREATE DATABASE and the schema build,
 a fraction of a second, once per run.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Recording the SQL a test runs: query budgets, and the "Captured SQL" of a failed test."""
+"""Recording the SQL a test runs: query budgets, and the "Captured SQL" of a failed test.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
+"""
 
 from __future__ import annotations
 

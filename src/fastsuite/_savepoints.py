@@ -7,6 +7,8 @@ close (ROLLBACK TO SAVEPOINT) would discard them, where on a real database, with
 each, they stay committed. So a SAVEPOINT in which its own session wrote nothing is released
 instead of rolled back: nothing of its own is lost, and the nested work survives. A SAVEPOINT
 whose session did write, or that the harness opened for a test, is rolled back for real.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Building the test database's schema once per process: from the models or from the migrations."""
+"""Building the test database's schema once per process: from the models or from the migrations.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,8 @@ A real callable the app never depends on (another module's `get_db`, a helper) p
 import check, and the harness's override of it then changes nothing: the routes open sessions
 on the app's own database. Checked once the app is built, by walking each route's dependants
 (its dependencies, and theirs).
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ test's connection) and joining the test's transaction. The app's options win ove
 own default, `expire_on_commit=False`, which applies only where the options are unknown (4 to
 6): async apps nearly always set it, since with SQLAlchemy's default a test (or route) that
 reads an attribute after `commit()` fails with MissingGreenlet.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ with "NOT NULL constraint failed". The harness's test engines compile such a key
 in the schema built from the models and in the one the migrations build on the harness's
 connection. The app's models and its own engines are left as they are (a global
 `@compiles(BigInteger, "sqlite")` would change them too).
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

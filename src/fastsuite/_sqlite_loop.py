@@ -10,6 +10,8 @@ nothing here ever waits, those no longer spawn one at all for this dialect's eng
 (`_direct_calls`).
 
 Only for databases that never block: a file database on a slow disk would stall the loop.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ Where Python may not write bytecode (PYTHONDONTWRITEBYTECODE), every run compile
 modules and rewrites the asserts of every test module and conftest again. The opt-in setting
 `bytecode_cache` names a directory that takes those files instead (`sys.pycache_prefix`), so
 the source tree stays clean.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

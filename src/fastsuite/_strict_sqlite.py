@@ -14,6 +14,8 @@ statement that passes them costs next to nothing more.
   reverses unordered results, Python's `lower`/`upper`, aborted transactions.
 
 This module holds what they share: the checks' names, the setting, the messages and the error.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

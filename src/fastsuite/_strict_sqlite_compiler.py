@@ -3,6 +3,8 @@
 Checked once per statement shape (SQLAlchemy caches the compiled SQL): a comparison of
 mismatched types ("operator does not exist") or a grouped SELECT of an ungrouped column is
 compiled into a call that raises, and every divisor into one that refuses zero.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Strict SQLite on the connection and in the engine's events: the checks' entry point."""
+"""Strict SQLite on the connection and in the engine's events: the checks' entry point.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
+"""
 
 from __future__ import annotations
 

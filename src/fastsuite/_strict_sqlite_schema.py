@@ -9,6 +9,8 @@ not handed out again. SQLite picks max(id) + 1, so every test that inserts gets 
 Integer primary keys are compiled as AUTOINCREMENT (which keeps the highest id in
 `sqlite_sequence`), and since a rollback takes `sqlite_sequence` back too, its values are read
 before each rollback and written back after it.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Bind processors wrap those of the integer, string and date/time types (one Python call per
 bound value of those types), and `DateTime(timezone=True)` results come back aware, in UTC.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """The project's objects the settings name (app, metadata, session dependency, sessionmaker),
-imported once per run, in pytest_configure, so a wrong path stops the run before any test."""
+imported once per run, in pytest_configure, so a wrong path stops the run before any test.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
+"""
 
 from __future__ import annotations
 

@@ -1,10 +1,13 @@
-"""The harness's fixtures. Hooks live in plugin.py; the mechanisms in their own modules."""
+"""The harness's fixtures. Hooks live in plugin.py; the mechanisms in their own modules.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
@@ -22,6 +25,7 @@ from fastsuite import (
     _provision,
     _queries,
     _savepoints,
+    _setup_request,
 )
 from fastsuite._client import (
     OVERRIDE_LEAK,
@@ -159,14 +163,18 @@ async def _fastsuite_database(
         database.close()
 
 
-# The per-test fixtures depend on few session-scoped ones, which fetch what they need with
-# getfixturevalue() when they are set up: pytest visits every fixture of a test's closure for
-# every test, cached or not (about 30 µs each), so a closure of four session fixtures instead of
-# twelve is a tenth of a millisecond less per test.
+# pytest visits every fixture of a test's closure for every test, cached or not (10 to 30 µs
+# each), and builds a `request` fixture each time one of them names it (20 µs). So the closure
+# of a test taking `client` and `db_session` holds seven of the harness's fixtures: three
+# session ones (`_fastsuite_app`, `_fastsuite_process`, `_fastsuite_live`, which fetch the
+# others with getfixturevalue() once), `_fastsuite_test` and the three public ones; none names
+# `request` (they take it from _setup_request). Session ones stay in the closure, set up
+# before any module, class or function fixture of the first test that needs them.
 
 
 @pytest.fixture(scope="session")
-def _fastsuite_app(request: pytest.FixtureRequest) -> FastAPI:
+def _fastsuite_app() -> FastAPI:
+    request = _setup_request.current()
     targets: Targets = request.getfixturevalue("_fastsuite_targets")
     settings = _settings(request)
     try:
@@ -356,7 +364,8 @@ class _Process:
 
 
 @pytest.fixture(scope="session")
-def _fastsuite_process(request: pytest.FixtureRequest) -> _Process:
+def _fastsuite_process() -> _Process:
+    request = _setup_request.current()
     return _Process(
         request.getfixturevalue("_fastsuite_engine"),
         request.getfixturevalue("_fastsuite_database"),
@@ -367,6 +376,18 @@ def _fastsuite_process(request: pytest.FixtureRequest) -> _Process:
 
 
 @dataclass(frozen=True)
+class _ClientDefaults:
+    """The client settings, parsed once per process rather than by every client."""
+
+    base_url: httpx.URL
+    headers: httpx.Headers
+
+    @classmethod
+    def of(cls, options: ClientOptions) -> _ClientDefaults:
+        return cls(httpx.URL(options.base_url), httpx.Headers(list(options.headers)))
+
+
+@dataclass(frozen=True)
 class _Live:
     """The app, its lifespan run, as the tests' clients reach it."""
 
@@ -374,30 +395,59 @@ class _Live:
     configured_as: str  # where fastsuite_app came from, for messages
     lifespan: _LiveApp
     session_dependency: Callable[..., Any] | None
-    client_options: ClientOptions
+    client_defaults: _ClientDefaults
 
 
 @pytest.fixture(scope="session")
-def _fastsuite_live(request: pytest.FixtureRequest) -> _Live:
+def _fastsuite_live() -> _Live:
+    request = _setup_request.current()
     return _Live(
         request.getfixturevalue("_fastsuite_app"),
         _settings(request).describe("app"),
         request.getfixturevalue("_fastsuite_lifespan"),
         request.getfixturevalue("_fastsuite_session_dependency"),
-        client_options(_settings(request)),
+        _ClientDefaults.of(client_options(_settings(request))),
     )
 
 
-# The test's transaction is a sync fixture that runs its coroutines on the session's loop
-# itself: pytest-asyncio's machinery for an async fixture (its hook, a Runner.run with SIGINT
-# handling for the setup and another for the teardown) costs several times the BEGIN and
-# ROLLBACK the fixture is there for.
+@dataclass
+class _Test:
+    """One test's share of the database: its transaction, its session; and the app served from
+    them while a client of the test's needs it."""
+
+    scope: IsolationScope
+    session: AsyncSession
+    process: _Process
+    served: _ServedApp | None = None
+
+
+def _test_in(scope: IsolationScope, process: _Process) -> _Test:
+    """The test's session, of the app's class and options, in `scope`; the app's session factory
+    and the factories sent there too, until the scope closes its resources."""
+    session, close = _open_session(scope, process.app_sessionmaker, process.app_sessions)
+    scope.close_later(close)
+    return _Test(scope, session, process)
+
+
+async def _close_then_roll_back(
+    scope: IsolationScope, opened: AbstractAsyncContextManager[IsolationScope]
+) -> BaseException | None:
+    """Close what the test left open, then roll its transaction back whatever happened; return
+    the first error of the closing (see IsolationScope.close_resources)."""
+    try:
+        return await scope.close_resources()
+    finally:
+        await opened.__aexit__(None, None, None)
+
+
+# One sync fixture per test holds its transaction and its session: each fixture costs pytest
+# tens of µs per test, and an async one costs pytest-asyncio's machinery (its hook, a Runner.run
+# with SIGINT handling for the setup and another for the teardown) several times the BEGIN and
+# ROLLBACK it is there for. Its coroutines run on the session's loop (_Process.run).
 @pytest.fixture
-def _fastsuite_transaction(
-    request: pytest.FixtureRequest, _fastsuite_process: _Process
-) -> Iterator[IsolationScope]:
-    engine, database = _fastsuite_process.engine, _fastsuite_process.database
-    run = _fastsuite_process.run
+def _fastsuite_test(_fastsuite_process: _Process) -> Iterator[_Test]:
+    request, process = _setup_request.current(), _fastsuite_process
+    engine, database, run = process.engine, process.database, process.run
     request.config.stash[QUERY_LOG_KEY].start_test()
     if db_marker_options(request.node).transaction:
         if _seed_scopes:
@@ -409,7 +459,7 @@ def _fastsuite_transaction(
         scope = committing_scope(engine)
         close_error = None
         try:
-            yield scope
+            yield _test_in(scope, process)
         finally:
             close_error = run(scope.close_resources())
             run(database.restore())
@@ -420,12 +470,9 @@ def _fastsuite_transaction(
     opened = isolated_scope(engine, enclosing)
     scope = run(opened.__aenter__())
     try:
-        yield scope
+        yield _test_in(scope, process)
     finally:
-        try:
-            close_error = run(scope.close_resources())
-        finally:
-            run(opened.__aexit__(None, None, None))
+        close_error = run(_close_then_roll_back(scope, opened))
     if enclosing is None:
         leaked = run(database.leaked_rows(scope.ended_intact))
         if leaked:
@@ -449,22 +496,7 @@ async def _fastsuite_engine_guard(_fastsuite_database: TestDatabase) -> AsyncIte
 
 
 @pytest.fixture
-def _fastsuite_session(
-    _fastsuite_transaction: IsolationScope, _fastsuite_process: _Process
-) -> AsyncSession:
-    """The test's session, of the app's class and options; the app's session factory and the
-    factories sent to its scope."""
-    session, close = _open_session(
-        _fastsuite_transaction,
-        _fastsuite_process.app_sessionmaker,
-        _fastsuite_process.app_sessions,
-    )
-    _fastsuite_transaction.close_later(close)
-    return session
-
-
-@pytest.fixture
-def db_session(_fastsuite_session: AsyncSession) -> AsyncSession:
+def db_session(_fastsuite_test: _Test) -> AsyncSession:
     """Function scope. A session of the app's class and options inside this test's transaction.
 
     The app's requests in the same test use the same transaction, so each sees the other's
@@ -474,7 +506,7 @@ def db_session(_fastsuite_session: AsyncSession) -> AsyncSession:
     and a ROLLBACK per test (plus a row-count query for the leak guard, off in-memory SQLite).
     May be wrapped, aliased or replaced: `client` and the factories do not go through it.
     """
-    return _fastsuite_session
+    return _fastsuite_test.session
 
 
 @pytest.fixture
@@ -503,13 +535,16 @@ class _ServedApp:
     configured_as: str  # where fastsuite_app came from, for messages
     transport: httpx.ASGITransport
     scope: IsolationScope
-    options: ClientOptions
+    defaults: _ClientDefaults
 
     def client(self, **options: Any) -> httpx.AsyncClient:
         """A client with the settings' base URL and headers; `headers` are added to those."""
-        options.setdefault("base_url", self.options.base_url)
-        headers = httpx.Headers(list(self.options.headers))
-        headers.update(httpx.Headers(options.pop("headers", None)))
+        options.setdefault("base_url", self.defaults.base_url)
+        given = options.pop("headers", None)
+        headers = self.defaults.headers  # the client copies them
+        if given is not None:
+            headers = httpx.Headers(headers)
+            headers.update(httpx.Headers(given))
         # Mounted transports (proxies) are chosen per URL by httpx itself: no short road then.
         kind = httpx.AsyncClient if options.get("mounts") else TestClient
         made = kind(transport=self.transport, headers=headers, **options)
@@ -517,46 +552,47 @@ class _ServedApp:
         return made
 
 
-@pytest.fixture
-def _fastsuite_served_app(
-    _fastsuite_session: AsyncSession,
-    _fastsuite_transaction: IsolationScope,
-    _fastsuite_process: _Process,
-    _fastsuite_live: _Live,
-) -> Iterator[_ServedApp]:
-    """The app's session dependency served from this test's transaction, for the test only."""
-    app, turns = _fastsuite_live.app, _fastsuite_live.lifespan.turns
+def _check_same_app(app: FastAPI, configured_as: str, live_app: FastAPI) -> None:
+    if app is not live_app:
+        shown = f"{app!r:.60}"
+        pytest.fail(APP_REPLACED.format(app=shown, where=configured_as), pytrace=False)
+
+
+@contextmanager
+def _served_app(app: FastAPI, live: _Live, test: _Test) -> Iterator[_ServedApp]:
+    """The app's session dependency served from this test's transaction, while the first of the
+    test's client fixtures lasts: it is set up after `app` and torn down before it, so `app`
+    finds the overrides as it left them."""
+    if test.served is not None:  # the test's other client fixture serves it
+        _check_same_app(app, test.served.configured_as, test.served.app)
+        yield test.served
+        return
+    _check_same_app(app, live.configured_as, live.app)
+    process, scope, turns = test.process, test.scope, live.lifespan.turns
     with overrides_restored(app):
-        if _fastsuite_process.app_sessionmaker is None:
-            dependency = _fastsuite_live.session_dependency
+        if process.app_sessionmaker is None:
+            dependency = live.session_dependency
             assert dependency is not None  # one of the two is set
-            override = session_override(_fastsuite_transaction, _fastsuite_process.app_sessions)
-            app.dependency_overrides[dependency] = override
-        turns.lock = _fastsuite_transaction.request_lock
+            app.dependency_overrides[dependency] = session_override(scope, process.app_sessions)
+        turns.lock = scope.request_lock
         log = _queries.active_log()
-        if log is not None and not _fastsuite_transaction.commits_for_real:
-            turns.fresh = FreshObjects(_fastsuite_session, log)
+        if log is not None and not scope.commits_for_real:
+            turns.fresh = FreshObjects(test.session, log)
+        test.served = _ServedApp(
+            app, live.configured_as, live.lifespan.transport, scope, live.client_defaults
+        )
         try:
-            yield _ServedApp(
-                app,
-                _fastsuite_live.configured_as,
-                _fastsuite_live.lifespan.transport,
-                _fastsuite_transaction,
-                _fastsuite_live.client_options,
-            )
+            yield test.served
         finally:
+            test.served = None
             turns.lock = None
             turns.fresh = None
 
 
-def _check_same_app(app: FastAPI, served: _ServedApp) -> None:
-    if app is not served.app:
-        shown = f"{app!r:.60}"
-        pytest.fail(APP_REPLACED.format(app=shown, where=served.configured_as), pytrace=False)
-
-
 @pytest.fixture
-def client(app: FastAPI, _fastsuite_served_app: _ServedApp) -> httpx.AsyncClient:
+def client(
+    app: FastAPI, _fastsuite_live: _Live, _fastsuite_test: _Test
+) -> Iterator[httpx.AsyncClient]:
     """Function scope. An httpx.AsyncClient bound to the app, base URL http://test.
 
     The app's lifespan has run (once per process); its session dependency, and its own
@@ -567,12 +603,14 @@ def client(app: FastAPI, _fastsuite_served_app: _ServedApp) -> httpx.AsyncClient
     more than db_session: the app and its lifespan are shared by the process.
     May be wrapped (headers, a login), aliased or replaced; client_factory does not use it.
     """
-    _check_same_app(app, _fastsuite_served_app)
-    return _fastsuite_served_app.client()
+    with _served_app(app, _fastsuite_live, _fastsuite_test) as served:
+        yield served.client()
 
 
 @pytest.fixture
-def client_factory(app: FastAPI, _fastsuite_served_app: _ServedApp) -> ClientFactory:
+def client_factory(
+    app: FastAPI, _fastsuite_live: _Live, _fastsuite_test: _Test
+) -> Iterator[ClientFactory]:
     """Function scope. `client_factory(**options)` makes more clients like `client`.
 
     Each is bound to the same app and the same test transaction (a logged-in client per user,
@@ -581,12 +619,12 @@ def client_factory(app: FastAPI, _fastsuite_served_app: _ServedApp) -> ClientFac
     the value given here), the others (cookies, follow_redirects, ...) go to httpx as they
     are. Costs nothing until called.
     """
-    _check_same_app(app, _fastsuite_served_app)
-    return _fastsuite_served_app.client
+    with _served_app(app, _fastsuite_live, _fastsuite_test) as served:
+        yield served.client
 
 
 @pytest.fixture
-def assert_num_queries(_fastsuite_transaction: IsolationScope) -> AssertNumQueries:
+def assert_num_queries(_fastsuite_test: _Test) -> AssertNumQueries:
     """Function scope. `with assert_num_queries(n):` fails unless the block runs n statements.
 
     The failure lists the statements with their parameters. BEGIN/SAVEPOINT/RELEASE/ROLLBACK
@@ -596,7 +634,7 @@ def assert_num_queries(_fastsuite_transaction: IsolationScope) -> AssertNumQueri
 
 
 @pytest.fixture
-def assert_max_queries(_fastsuite_transaction: IsolationScope) -> AssertMaxQueries:
+def assert_max_queries(_fastsuite_test: _Test) -> AssertMaxQueries:
     """Function scope. `with assert_max_queries(n):` fails if the block runs more than n."""
     return _queries.assert_max_queries
 

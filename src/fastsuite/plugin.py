@@ -1,6 +1,8 @@
 """The pytest plugin: options, configuration, report header and report sections.
 
 Loaded through the `pytest11` entry point; the fixtures live in fastsuite.fixtures.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from fastsuite import (
     _loop_scopes,
     _misuse,
     _provision,
+    _setup_request,
     _startup,
     fixtures,
 )
@@ -99,8 +102,13 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_fixture_setup(
     fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
 ) -> Generator[None, object, object]:
-    # Outside anyio's own wrapper, which this keeps from taking the harness's fixtures.
-    return (yield from _anyio.setup_outside_anyio(fixturedef, request))
+    # The fixture's request, for the harness's fixtures that do not name it (_setup_request).
+    _setup_request.push(request)
+    try:
+        # Outside anyio's own wrapper, which this keeps from taking the harness's fixtures.
+        return (yield from _anyio.setup_outside_anyio(fixturedef, request))
+    finally:
+        _setup_request.pop()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -157,7 +165,7 @@ def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.It
         fixturenames: list[str] = getattr(item, "fixturenames", [])
         if item.get_closest_marker("fastsuite_db") and "db_session" not in fixturenames:
             fixturenames.append("db_session")
-        elif "db_engine" in fixturenames and "_fastsuite_transaction" not in fixturenames:
+        elif "db_engine" in fixturenames and "_fastsuite_test" not in fixturenames:
             # What a test commits through db_engine itself is checked after it (leak guard).
             fixturenames.append("_fastsuite_engine_guard")
 
@@ -226,7 +234,7 @@ def pytest_runtest_makereport(
     item: pytest.Item,
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    if report.failed and "_fastsuite_transaction" in getattr(item, "fixturenames", ()):
+    if report.failed and "_fastsuite_test" in getattr(item, "fixturenames", ()):
         log = item.config.stash.get(QUERY_LOG_KEY, None)
         if log is not None and log.total:
             report.sections.append((f"Captured SQL {report.when}", log.report()))

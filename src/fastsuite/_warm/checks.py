@@ -1,4 +1,7 @@
-"""What a zygote checks before it forks: that its modules are fresh, and that forking is safe."""
+"""What a zygote checks before it forks: that its modules are fresh, and that forking is safe.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
+"""
 
 from __future__ import annotations
 

@@ -5,6 +5,8 @@ working directory, environment, umask, sys.path and arguments; fresh random stat
 project's code imported fresh (none of it is in the zygote). What differs: bytecode and
 rewritten asserts go to a private cache, and the interpreter's own teardown is skipped (atexit
 handlers and non-daemon threads are still waited for).
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ def _reopen_standard_streams() -> None:
 
 
 def _run_pytest(conn: socket.socket, guarded: set[str], learned_path: Path) -> int:
-    learning.forget_own_modules()
+    learning.forget_rewritable_own_modules()
     zygote_modules = set(sys.modules)
     with refusing_to_rewrite(guarded) as marks:
         code = pytest.main(sys.argv[1:], plugins=[_ColdOnlyGuard(marks, learned_path)])

@@ -5,29 +5,36 @@ environment and arguments to the zygote of this environment, forwards signals to
 that runs them, and exits with pytest's exit code. When no zygote serves, or it refuses, or the
 arguments need the terminal or other processes (`--pdb`, `-n`), pytest runs cold, here, and a
 zygote starts in the background for the next run.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import signal
 import socket
 import sys
-from pathlib import Path
-from typing import Any
 
-from fastsuite._warm import fallback, learning
+from fastsuite._warm import TYPE_CHECKING, fallback
 from fastsuite._warm.protocol import send_request
 from fastsuite._warm.state import (
     VERBOSE_ENV,
-    Paths,
     interpreter_flags,
     paths_for,
+    socket_path,
     state_dir,
 )
+
+# What only a cold run, --stop or --status needs is imported where it is used: a warm run's
+# first result waits for this module's start-up.
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+    from fastsuite._warm.state import Paths
 
 _FORWARDED = (
     signal.SIGINT,
@@ -50,15 +57,15 @@ def main() -> int:
             print(f"fastsuite-warm: {args[0]} takes no other arguments", file=sys.stderr)
             return _USAGE_ERROR
         return _stop() if args[0] == "--stop" else _status()
-    paths = paths_for(dict(os.environ))
+    environ = dict(os.environ)
     reason = _cold_reason(args)
     if reason is None:
-        outcome = _run_warm(paths, args)
+        outcome = _run_warm(socket_path(environ), args)
         if isinstance(outcome, int):
             return outcome
         reason = outcome
     _say(f"cold run: {reason}")
-    return _run_cold(paths)
+    return _run_cold(paths_for(environ))
 
 
 def _cold_reason(args: list[str]) -> str | None:
@@ -67,11 +74,11 @@ def _cold_reason(args: list[str]) -> str | None:
     return fallback.cold_reason(args, os.isatty(0))
 
 
-def _run_warm(paths: Paths, args: list[str]) -> int | str:
+def _run_warm(zygote_socket: str, args: list[str]) -> int | str:
     """Pytest's exit code from a warm child, or why the run must happen cold."""
     try:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.connect(str(paths.socket))
+        sock.connect(zygote_socket)
     except OSError:
         return "no zygote serves this environment yet"
     request = {
@@ -153,10 +160,12 @@ def _run_cold(paths: Paths) -> int:
     sys_path = list(sys.path)  # before pytest adds the project's folders
     import pytest
 
+    from fastsuite._warm import learning
     from fastsuite._warm.child import refusing_to_rewrite
 
-    # Pytest imports (and rewrites) the plugin itself; this package must not be there first.
-    learning.forget_own_modules()
+    # Pytest imports the plugin itself; a module of this package it would rewrite must not be
+    # there first (none is: each leaves rewriting off, see learning).
+    learning.forget_rewritable_own_modules()
     before = set(sys.modules)
 
     with refusing_to_rewrite(set()) as marks:
@@ -168,6 +177,8 @@ def _run_cold(paths: Paths) -> int:
 
 def _start_zygote(paths: Paths, sys_path: list[str]) -> None:
     """A zygote for this environment, in the background, unless one serves or is starting."""
+    import fcntl
+
     lock_fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -216,6 +227,8 @@ def _status() -> int:
             f"{status['runs']} runs, {status['running']} running, {status['modules']} modules "
             f"preloaded, up {status['uptime']} s"
         )
+        if status.get("spare"):
+            line += f", child {status['spare']} ready for the next run"
         if status["last_refusal"]:
             line += f"; last refusal: {status['last_refusal']}"
         print(line)
@@ -236,6 +249,8 @@ def _stop() -> int:
 
 
 def _lock_holder(lock: Path) -> int | None:
+    import fcntl
+
     fd = os.open(lock, os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -2,6 +2,8 @@
 
 The client checks the command line (no round trip for the obvious cases); the child checks
 again once pytest has parsed every source of options (ini `addopts`, PYTEST_ADDOPTS).
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ A request is one byte carrying the caller's descriptors (SCM_RIGHTS), then a len
 JSON object. Replies are JSON lines: {"pid": n} when a child runs, {"fallback": why} when the
 child found it cannot run this safely (before it wrote anything), {"refused": why} when the
 zygote will not fork, and last {"exit": code} or {"signal": n}.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations
@@ -11,10 +13,14 @@ from __future__ import annotations
 import json
 import socket
 import struct
-from typing import Any
+
+from fastsuite._warm import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 _LENGTH = struct.Struct("!I")
-MAX_FDS = 3
+MAX_FDS = 3  # the caller's stdin, stdout and stderr
 
 
 def send_request(sock: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
@@ -23,8 +29,10 @@ def send_request(sock: socket.socket, request: dict[str, Any], fds: list[int]) -
     sock.sendall(_LENGTH.pack(len(payload)) + payload)
 
 
-def receive_request(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
-    marker, fds, _flags, _address = socket.recv_fds(conn, 1, MAX_FDS)
+def receive_request(
+    conn: socket.socket, max_fds: int = MAX_FDS
+) -> tuple[dict[str, Any], list[int]]:
+    marker, fds, _flags, _address = socket.recv_fds(conn, 1, max_fds)
     if marker != b"R":
         raise ConnectionError("not a fastsuite-warm request")
     (length,) = _LENGTH.unpack(_read_exactly(conn, _LENGTH.size))

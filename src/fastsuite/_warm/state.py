@@ -1,12 +1,18 @@
-"""Where fastsuite-warm keeps its state, and which zygote serves which environment."""
+"""Where fastsuite-warm keeps its state, and which zygote serves which environment.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import sys
-from dataclasses import dataclass
-from pathlib import Path
+
+from fastsuite._warm import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 STATE_DIR_ENV = "FASTSUITE_WARM_DIR"
 VERBOSE_ENV = "FASTSUITE_WARM_VERBOSE"
@@ -22,14 +28,24 @@ _VOLATILE_ENV = frozenset({"PWD", "OLDPWD", "_", "SHLVL", VERBOSE_ENV})
 
 def state_dir() -> Path:
     """A per-user directory, outside any repository: $XDG_RUNTIME_DIR or ~/.cache."""
-    if configured := os.environ.get(STATE_DIR_ENV):
-        directory = Path(configured)
-    elif runtime := os.environ.get("XDG_RUNTIME_DIR"):
-        directory = Path(runtime) / "fastsuite"
-    else:
-        directory = Path.home() / ".cache" / "fastsuite" / "warm"
+    from pathlib import Path
+
+    directory = Path(_state_dir_name())
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     return directory
+
+
+def _state_dir_name() -> str:
+    if configured := os.environ.get(STATE_DIR_ENV):
+        return configured
+    if runtime := os.environ.get("XDG_RUNTIME_DIR"):
+        return os.path.join(runtime, "fastsuite")
+    return os.path.join(os.path.expanduser("~"), ".cache", "fastsuite", "warm")
+
+
+def socket_path(environ: dict[str, str]) -> str:
+    """Where this environment's zygote listens (`Paths.socket`), found without pathlib."""
+    return os.path.join(_state_dir_name(), f"{environment_key(environ)}.sock")
 
 
 def environment_key(environ: dict[str, str]) -> str:
@@ -53,12 +69,12 @@ def setting(name: str, default: int) -> int:
     return int(value) if value.isdigit() else default
 
 
-@dataclass(frozen=True)
 class Paths:
     """The files of one environment's zygote."""
 
-    directory: Path
-    key: str
+    def __init__(self, directory: Path, key: str) -> None:
+        self.directory = directory
+        self.key = key
 
     @property
     def socket(self) -> Path:
@@ -70,7 +86,9 @@ class Paths:
 
     @property
     def learned(self) -> Path:
-        return self.directory / f"{self.key}.modules.json"
+        # Not `.modules.json`: those, from before this package's modules were preloadable,
+        # list the package as never to preload.
+        return self.directory / f"{self.key}.preload.json"
 
     @property
     def log(self) -> Path:

@@ -3,6 +3,8 @@
 A module that imports something pytest rewrites (anyio, where pytest auto-loads its plugin)
 must not be preloaded either, however it got there: the first importer drags the rewritten
 module in, the others find it in sys.modules. Tracing `builtins.__import__` sees both.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations

@@ -4,7 +4,10 @@ Started in the background by the client (`python -m fastsuite._warm.zygote ARGS`
 environment (a lock file says which one serves). It refuses to fork, and the client runs cold,
 when the request comes from other interpreter flags or another environment, when a preloaded
 file changed (then it restarts itself, fresh), or when forking is unsafe. After N runs it
-restarts (a fresh string hashing seed); after an idle hour it exits.
+restarts (a fresh string hashing seed); after an idle hour it exits. While it idles, the next
+run's child is already forked (a spare, its copy of the heap made), waiting for the request.
+
+PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from fastsuite._warm import checks, child, learning, tracing
-from fastsuite._warm.protocol import receive_request, send_reply
+from fastsuite._warm.protocol import MAX_FDS, receive_request, send_reply, send_request
 from fastsuite._warm.state import (
     DEFAULT_IDLE_SECONDS,
     DEFAULT_MAX_RUNS,
@@ -42,6 +45,14 @@ from fastsuite._warm.state import (
 
 # A zygote that keeps finding modules unsafe to preload gives up restarting after this many.
 _MAX_GENERATIONS = 8
+
+
+@dataclass
+class _Spare:
+    """A child forked ahead of the next run (`_fork_spare`), and the zygote's end of its line."""
+
+    pid: int
+    line: socket.socket
 
 
 @dataclass
@@ -64,6 +75,7 @@ class _Zygote:
     last_refusal: str = ""
     restart_when_idle: bool = False
     stopping: bool = False
+    spare: _Spare | None = None
 
 
 def main() -> None:
@@ -111,10 +123,11 @@ def _preload(paths: Paths, arguments: dict[str, Any]) -> None:
                 never.add(name)  # for this zygote only: a half-finished `uv sync`, say
             elif problem is not None:
                 _restart_without([name], problem, paths, arguments)
-            if any(learning.is_under(new, never) for new in set(sys.modules) - modules):
+            if any(learning.is_forbidden(new, never) for new in set(sys.modules) - modules):
                 draggers.add(name)
-    importing = tracing.reaching(graph, lambda module: learning.is_under(module, never))
-    if tainted := sorted(((importing | draggers) & set(sys.modules)) - before):
+    importing = tracing.reaching(graph, lambda module: learning.is_forbidden(module, never))
+    forbidden = {name for name in set(sys.modules) - before if learning.is_forbidden(name, never)}
+    if tainted := sorted(((importing | draggers | forbidden) & set(sys.modules)) - before):
         _restart_without(tainted, "they import what pytest rewrites", paths, arguments)
 
 
@@ -146,13 +159,15 @@ def _import_checked(name: str) -> str | None:
 
 def _settle(zygote: _Zygote) -> None:
     """After (more) preloading: random states to reseed, the heap frozen, files stamped."""
+    _drop_spare(zygote)  # it has the heap as it was
+    _list_distributions()
     zygote.preloaded = len(sys.modules)
     zygote.guarded = {
         name
         for name, module in sys.modules.items()
         if name not in zygote.baseline
-        and not learning.is_own(name)
-        and "PYTEST_DONT_REWRITE" not in (getattr(module, "__doc__", None) or "")
+        and not learning.is_own(name)  # preloaded only while pytest leaves them alone
+        and not learning.rewrite_disabled(module)
     }
     # Frozen objects are out of gc.get_objects()' reach: the list grows with each preload.
     zygote.random_states += [
@@ -166,6 +181,18 @@ def _settle(zygote: _Zygote) -> None:
     site_folders += [folder.rstrip(os.sep) for folder in learning.THIRD_PARTY_ROOTS]
     zygote.stamps = checks.take_stamps(checks.module_files(), site_folders)
     zygote.learned_mtime = _mtime(zygote.paths.learned)
+
+
+def _list_distributions() -> None:
+    """What a run's first entry-point scan would do first (pytest scans every distribution once
+    for each `-p`): importlib.metadata lists each folder of sys.path and keeps that listing for
+    as long as the folder's mtime stays the same, in a cold run as in a child. Only absolute
+    folders: a relative one would be the zygote's, not the caller's."""
+    import importlib.metadata
+
+    folders = [folder for folder in sys.path if os.path.isabs(folder)]
+    for _distribution in importlib.metadata.distributions(path=folders):
+        pass
 
 
 def _listen(paths: Paths) -> socket.socket:
@@ -190,6 +217,7 @@ def _serve(zygote: _Zygote) -> None:
     zygote.selector.register(read_end, selectors.EVENT_READ, "wakeup")
     idle = setting(IDLE_ENV, DEFAULT_IDLE_SECONDS)
     while True:
+        _fork_spare(zygote)
         events = zygote.selector.select(timeout=None if zygote.children else idle)
         if not events and not zygote.children:
             _stop_accepting(zygote)
@@ -243,18 +271,12 @@ def _run(zygote: _Zygote, conn: socket.socket, request: dict[str, Any], fds: lis
         zygote.last_refusal = refusal
         send_reply(conn, {"refused": refusal})
         return False
-    pid = os.fork()
-    if pid == 0:
-        _close_for_child(zygote, conn)
-        child.run(
-            conn,
-            request,
-            fds,
-            zygote.random_states,
-            zygote.guarded,
-            zygote.paths.learned,
-            zygote.paths.pycache,
-        )
+    pid = _hand_to_spare(zygote, conn, request, fds)
+    if pid is None:
+        pid = os.fork()
+        if pid == 0:
+            _close_for_child(zygote)
+            _run_child(zygote, conn, request, fds)
     send_reply(conn, {"pid": pid})
     zygote.children[pid] = conn
     zygote.selector.register(conn, selectors.EVENT_READ, pid)
@@ -262,6 +284,98 @@ def _run(zygote: _Zygote, conn: socket.socket, request: dict[str, Any], fds: lis
     if zygote.runs >= setting(MAX_RUNS_ENV, DEFAULT_MAX_RUNS):
         _restart_when_idle(zygote)  # a fresh string hashing seed every N runs
     return True
+
+
+def _run_child(
+    zygote: _Zygote, conn: socket.socket, request: dict[str, Any], fds: list[int]
+) -> None:
+    child.run(
+        conn,
+        request,
+        fds,
+        zygote.random_states,
+        zygote.guarded,
+        zygote.paths.learned,
+        zygote.paths.pycache,
+    )
+
+
+def _fork_spare(zygote: _Zygote) -> None:
+    """Fork the next run's child ahead, while the zygote idles: fork's cost, and the copying of
+    the heap's pages that a child's first writes (reference counts) cause, are paid before the
+    run instead of during it. The spare is the child a fork at the request would have been:
+    the zygote's heap is the same until it preloads more (then the spare is replaced), and what
+    a request must find (fresh files, the same flags and environment) is checked at the request.
+    """
+    if zygote.spare is not None or zygote.children or zygote.stopping:
+        return  # one at a time; never beside a running child (two cores or fewer, often)
+    if checks.unsafe_to_fork(_allowed_descriptors(zygote)) is not None:
+        return  # the request will find it too, and refuse
+    line, spare_line = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        pid = os.fork()
+    except OSError:
+        line.close()
+        spare_line.close()
+        return  # no room for one now: the request forks
+    if pid == 0:
+        line.close()
+        _wait_as_spare(zygote, spare_line)
+    spare_line.close()
+    zygote.spare = _Spare(pid, line)
+
+
+def _wait_as_spare(zygote: _Zygote, line: socket.socket) -> None:
+    """In the spare: the zygote's handlers and descriptors let go, the heap's pages copied (as
+    the run's first touches would copy them), then the request, or the end of the line."""
+    signal.set_wakeup_fd(-1)
+    for signum in (signal.SIGTERM, signal.SIGCHLD):
+        signal.signal(signum, signal.SIG_DFL)
+    _close_for_child(zygote)
+    # Every object the collector tracks, referenced once: the pages holding them are copied
+    # now. What the zygote froze stays frozen (unfrozen, listed, frozen again: the same set).
+    gc.unfreeze()
+    gc.get_objects()
+    gc.freeze()
+    try:
+        request, fds = receive_request(line, max_fds=MAX_FDS + 1)
+    except (OSError, ValueError, ConnectionError):
+        os._exit(0)  # the zygote replaced this spare, or went away
+    line.close()
+    conn = socket.socket(fileno=fds[0])
+    _run_child(zygote, conn, request, fds[1:])
+
+
+def _hand_to_spare(
+    zygote: _Zygote, conn: socket.socket, request: dict[str, Any], fds: list[int]
+) -> int | None:
+    """The spare's pid once it has the run (the connection and the caller's descriptors), or
+    None when there is no spare to take it."""
+    spare, zygote.spare = zygote.spare, None
+    if spare is None:
+        return None
+    try:
+        send_request(spare.line, request, [conn.fileno(), *fds])
+    except OSError:
+        _end_spare(spare)
+        return None
+    finally:
+        spare.line.close()
+    return spare.pid
+
+
+def _drop_spare(zygote: _Zygote) -> None:
+    spare, zygote.spare = zygote.spare, None
+    if spare is not None:
+        spare.line.close()  # it sees the end of its line and exits
+        _end_spare(spare)
+
+
+def _end_spare(spare: _Spare) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(spare.pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(spare.pid, 0)
 
 
 def _refusal(
@@ -274,34 +388,47 @@ def _refusal(
     if (changed := checks.first_change(zygote.stamps)) is not None:
         _restart_when_idle(zygote)
         return f"{changed} changed since it was preloaded"
-    read_end, write_end = zygote.wakeup
-    allowed = {0, 1, 2, zygote.lock_fd, zygote.listener.fileno(), conn.fileno(), read_end}
-    allowed |= {write_end, zygote.selector.fileno() if hasattr(zygote.selector, "fileno") else -1}
-    allowed |= {other.fileno() for other in zygote.children.values()}
-    allowed |= set(fds)
+    allowed = _allowed_descriptors(zygote) | {conn.fileno(), *fds}
     if (unsafe := checks.unsafe_to_fork(allowed)) is not None:
         _restart_when_idle(zygote)
         return f"unsafe to fork: {unsafe}"
     return None
 
 
-def _close_for_child(zygote: _Zygote, conn: socket.socket) -> None:
+def _allowed_descriptors(zygote: _Zygote) -> set[int]:
+    """The zygote's own descriptors: any other one open at fork time is a stray."""
+    read_end, write_end = zygote.wakeup
+    allowed = {0, 1, 2, zygote.lock_fd, zygote.listener.fileno(), read_end, write_end}
+    allowed.add(zygote.selector.fileno() if hasattr(zygote.selector, "fileno") else -1)
+    allowed |= {other.fileno() for other in zygote.children.values()}
+    if zygote.spare is not None:
+        allowed.add(zygote.spare.line.fileno())
+    return allowed
+
+
+def _close_for_child(zygote: _Zygote) -> None:
     zygote.selector.close()
     zygote.listener.close()
     for other in zygote.children.values():
         other.close()
+    if zygote.spare is not None:
+        zygote.spare.line.close()
     for fd in (*zygote.wakeup, zygote.lock_fd):
         os.close(fd)
 
 
 def _reap(zygote: _Zygote) -> None:
-    while zygote.children:
+    while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            break
         if pid == 0:
             break
+        if zygote.spare is not None and pid == zygote.spare.pid:
+            zygote.spare.line.close()  # it ended before a run came (killed, say)
+            zygote.spare = None
+            continue
         conn = zygote.children.pop(pid, None)
         if conn is None:
             continue
@@ -351,6 +478,7 @@ def _status(zygote: _Zygote) -> dict[str, Any]:
         "modules": zygote.preloaded,
         "uptime": round(time.time() - zygote.started),
         "last_refusal": zygote.last_refusal,
+        "spare": zygote.spare.pid if zygote.spare is not None else None,
     }
 
 
@@ -358,6 +486,7 @@ def _stop_accepting(zygote: _Zygote) -> None:
     if zygote.stopping:
         return
     zygote.stopping = True
+    _drop_spare(zygote)
     zygote.selector.unregister(zygote.listener)
     zygote.listener.close()
     zygote.paths.socket.unlink(missing_ok=True)
