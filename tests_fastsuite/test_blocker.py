@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 
 REFUSED = (
-    "fastsuite: refused a connection to {url} in {test} (call): during a test run SQLAlchemy "
-    "may connect only to the run's test databases. Route the app's code through its session "
-    "dependency (fastsuite_session_dependency) or its sessionmaker (fastsuite_sessionmaker), "
-    "and a test's through the db_session, client, client_factory or db_engine fixture (or "
+    "fastsuite: refused a connection to {url} in {test} (call) (opened by {function}() at "
+    "test_own_engines.py:{line}): during a test run SQLAlchemy may connect only to the run's "
+    "test databases. Route the app's code through its session dependency "
+    "(fastsuite_session_dependency) or its sessionmaker (fastsuite_sessionmaker), and a test's "
+    "through the db_session, client, client_factory or db_engine fixture (or "
     "@pytest.mark.fastsuite_db); or allow this database in fastsuite_allow_db_urls "
     "(--fastsuite-allow-db-urls)."
 )
@@ -64,18 +65,26 @@ def test_connections_to_other_databases_are_refused_before_they_open(items_proje
             REFUSED.format(
                 url=f"sqlite+aiosqlite:///{root}/never-touched-by-tests.db",
                 test="test_own_engines.py::test_the_apps_own_engine",
+                function="test_the_apps_own_engine",
+                line=8,
             ),
             REFUSED.format(
                 url=f"sqlite+pysqlite:///{root}/sync-own.db",
                 test="test_own_engines.py::test_a_sync_engine_of_its_own",
+                function="test_a_sync_engine_of_its_own",
+                line=13,
             ),
             REFUSED.format(
                 url=f"sqlite+aiosqlite:///{root}/async-own.db",
                 test="test_own_engines.py::test_an_async_engine_of_its_own",
+                function="test_an_async_engine_of_its_own",
+                line=19,
             ),
             REFUSED.format(
                 url="postgresql+asyncpg://app:***@127.0.0.1:1/production",
                 test="test_own_engines.py::test_a_postgresql_server",
+                function="test_a_postgresql_server",
+                line=26,
             ),
         ],
         consecutive=False,

@@ -34,8 +34,10 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from fastsuite._connecting_code import connecting_code
+
 REFUSED_CONNECTION = (
-    "fastsuite: refused a connection to {url} in {test}: during a test run SQLAlchemy may "
+    "fastsuite: refused a connection to {url} in {test}{by}: during a test run SQLAlchemy may "
     "connect only to the run's test databases. Route the app's code through its session "
     "dependency (fastsuite_session_dependency) or its sessionmaker (fastsuite_sessionmaker), "
     "and a test's through the db_session, client, client_factory or db_engine fixture (or "
@@ -90,7 +92,8 @@ class ConnectionBlocker:
         if _key(url) in _own_databases or any(_matches(url, allowed) for allowed in self.allowed):
             return
         shown = url.render_as_string(hide_password=True)
-        raise ConnectionRefused(REFUSED_CONNECTION.format(url=shown, test=_current_test()), shown)
+        message = REFUSED_CONNECTION.format(url=shown, test=_current_test(), by=connecting_code())
+        raise ConnectionRefused(message, shown)
 
 
 # Runs nest (pytester runs pytest inside a test): the innermost run's blocker decides.

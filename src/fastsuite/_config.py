@@ -271,6 +271,15 @@ def _resolve_one(config: pytest.Config, spec: SettingSpec) -> Setting:
     return Setting(spec.default, "default")
 
 
+# fastsuite imports the app in its own pytest_configure, which runs before the conftests'
+# (theirs are not tryfirst): what they set up there is not there yet.
+IMPORTED_BEFORE_CONFTEST_HOOKS = (
+    " It is imported when pytest configures, before the pytest_configure hooks of your "
+    "conftests run: if one of them sets the environment (or settings) the module reads, set it "
+    "when the conftest is imported instead, or in the ini file (pytest-env)."
+)
+
+
 def import_from_string(
     settings: Settings, name: str, expected: str, check: Callable[[Any], bool]
 ) -> Any:
@@ -304,7 +313,7 @@ def import_from_string(
             f"fastsuite: {where}: importing module {module_name!r} raised "
             f"{type(error).__name__}: {error} "
             f"(at {where_raised.filename}:{where_raised.lineno}). Fix the module, or point "
-            f"{spec_named(name).ini} at another one."
+            f"{spec_named(name).ini} at another one.{IMPORTED_BEFORE_CONFTEST_HOOKS}"
         ) from error
     for part in attr_path.split("."):
         try:

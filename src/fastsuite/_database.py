@@ -55,11 +55,10 @@ class TestDatabase:
             self.baseline = await self._row_counts(connection)
             if self._sqlite_copy is not None:
                 await _sqlite_backup(connection, into=self._sqlite_copy)
-                return
             self._rows_at_rest = [
                 (table, [dict(row) for row in (await connection.execute(select(table))).mappings()])
-                for table in self._tables()
-                if self.baseline[table.name]
+                for table in self._tables_emptied_on_restore()
+                if self.baseline[table.fullname]
             ]
 
     async def _row_counts(self, connection: AsyncConnection) -> dict[str, int]:
@@ -68,10 +67,17 @@ class TestDatabase:
             return {}
         counts = [select(func.count()).select_from(table).scalar_subquery() for table in tables]
         row = (await connection.execute(select(*counts))).one()
-        return {table.name: count for table, count in zip(tables, row, strict=True)}
+        return {table.fullname: count for table, count in zip(tables, row, strict=True)}
 
     def _tables(self) -> list[Table]:
         return list(self.metadata.sorted_tables)
+
+    def _tables_emptied_on_restore(self) -> list[Table]:
+        """Those restore() empties and fills again: on SQLite only the tables of attached
+        schemas (see _schema.attach_schemas), which the copy of the main database lacks."""
+        if self._sqlite_copy is None:
+            return self._tables()
+        return [table for table in self._tables() if table.schema is not None]
 
     @property
     def one_connection(self) -> bool:
@@ -106,8 +112,10 @@ class TestDatabase:
                     raw.driver_connection,
                     lambda: _sqlite_restore(raw.driver_connection, copy),
                 )
+            tables = self._tables_emptied_on_restore()
+            if not tables:
                 return
-            for table in reversed(self._tables()):
+            for table in reversed(tables):
                 await connection.execute(table.delete())
             for table, rows in self._rows_at_rest:
                 await connection.execute(table.insert(), rows)

@@ -31,7 +31,7 @@ from fastsuite import _blocker, _sqlite_loop, _strict_sqlite, _strict_sqlite_eng
 from fastsuite._config import Settings, settings_key
 from fastsuite._migrations import AlembicSetup, load_alembic_setup
 from fastsuite._preflight import check_database_url, is_in_memory_sqlite
-from fastsuite._schema import SchemaSource, check_column_types
+from fastsuite._schema import SchemaSource, attach_schemas, check_column_types
 from fastsuite._sqlite_keys import compile_integer_keys_as_rowid
 from fastsuite._strict_sqlite_schema import install_schema_checks
 from fastsuite._targets import targets_key
@@ -244,6 +244,7 @@ class DefaultProvisioner:
         strict = self.strict_checks if engine.dialect.name == "sqlite" else frozenset()
         metadata = self.schema.metadata
         _strict_sqlite_engine.make_strict(engine, strict, _strict_sqlite.columns_by_type(metadata))
+        attach_schemas(engine, metadata)
         try:
             await self.schema.build(engine)
             await install_schema_checks(engine, metadata, strict)

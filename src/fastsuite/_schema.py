@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -52,9 +52,36 @@ class SchemaSource:
 
 
 async def build_schema(engine: AsyncEngine, metadata: MetaData) -> None:
-    """Create every table of `metadata` in the (empty) test database."""
+    """Create every table of `metadata` in the (empty) test database, and before them the
+    schemas they are in (`__table_args__ = {"schema": ...}`), which a new database lacks."""
     async with engine.begin() as connection:
+        if engine.dialect.name != "sqlite":  # SQLite's are attached (attach_schemas)
+            quote = engine.dialect.identifier_preparer.quote_schema
+            for name in schemas_of(metadata):
+                await connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quote(name)}"))
         await connection.run_sync(metadata.create_all)
+
+
+def schemas_of(metadata: MetaData) -> list[str]:
+    """The schemas the tables of `metadata` name, besides the default one."""
+    return sorted({table.schema for table in metadata.tables.values() if table.schema})
+
+
+def attach_schemas(engine: AsyncEngine, metadata: MetaData) -> None:
+    """Give SQLite the schemas `metadata` names, as SQLAlchemy's own test suite does: an
+    in-memory database attached under each name answers to `schema.table`. Call before the
+    engine's first connection (the attachment lives on the connection, the pool's only one)."""
+    names = schemas_of(metadata)
+    if engine.dialect.name != "sqlite" or not names:
+        return
+    quote = engine.dialect.identifier_preparer.quote_schema
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _attach(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        for name in names:
+            cursor.execute(f"ATTACH DATABASE ':memory:' AS {quote(name)}")
+        cursor.close()
 
 
 def check_column_types(metadata: MetaData, dialect: Dialect, source: str) -> None:

@@ -45,6 +45,7 @@ from typing import Annotated, Any, get_args, get_origin
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from fastsuite._config import Settings, import_from_string
 
@@ -67,6 +68,12 @@ NOT_A_SESSION = (
     "test's session in its place. If the app gets its sessions from it, set "
     "fastsuite_sessionmaker to the app's async_sessionmaker (the dependency is then left to the "
     "app, and the sessions it opens join the test's transaction)."
+)
+OTHER_SESSIONMAKER = (
+    "fastsuite: {dependency} opens its sessions from {opened}, but {maker} is another "
+    "sessionmaker. With fastsuite_sessionmaker set, the session dependency is left to the app, "
+    "so its sessions would reach the app's database: set fastsuite_sessionmaker to {opened} (and "
+    "route the code that uses the other one through it), or leave fastsuite_sessionmaker out."
 )
 CONFLICTING_CLASSES = (
     "fastsuite: the app's routes receive {dependency} as unrelated session classes ({classes}); "
@@ -144,6 +151,15 @@ def _of_sessionmaker(maker: async_sessionmaker[Any], source: str) -> AppSessions
 SQLALCHEMY_DEFAULT = _guessed(AsyncSession, "SQLAlchemy (nothing in the app names its class)")
 
 
+def makes_async_sessions(maker: Any) -> bool:
+    """An async_sessionmaker, or the ORM's sessionmaker of an AsyncSession class
+    (`sessionmaker(engine, class_=AsyncSession)`, as SQLModel's and older tutorials write it):
+    both keep their options in `kw` and call `class_(**kw)`."""
+    if isinstance(maker, async_sessionmaker):
+        return True
+    return isinstance(maker, sessionmaker) and _is_session_class(maker.class_)
+
+
 def _is_session_class(target: Any) -> bool:
     return isinstance(target, type) and issubclass(target, AsyncSession)
 
@@ -197,12 +213,30 @@ def _app_sessionmaker(
 ) -> tuple[async_sessionmaker[Any], str] | None:
     """The app's own factory, configured or opened by the dependency, and where it was found."""
     if maker is not None:
+        _check_dependency_opens(settings, maker, dependency)
         return maker, settings.describe("sessionmaker")
     assert dependency is not None  # app_session_dependency: one of the two is set
     if (named := _sessionmaker_opened_by(dependency)) is not None:
         name, named_maker = named
         return named_maker, f"{name}, the async_sessionmaker {settings['session_dependency']} opens"
     return None
+
+
+def _check_dependency_opens(
+    settings: Settings, maker: async_sessionmaker[Any], dependency: Callable[..., Any] | None
+) -> None:
+    """Both keys set: the dependency, left to the app, must open the configured sessionmaker
+    (when its code tells which it opens)."""
+    named = _sessionmaker_opened_by(dependency) if dependency is not None else None
+    if named is None or named[1] is maker:
+        return
+    raise pytest.UsageError(
+        OTHER_SESSIONMAKER.format(
+            dependency=settings.describe("session_dependency"),
+            opened=f"{getattr(dependency, '__module__', '')}:{named[0]}",
+            maker=settings.describe("sessionmaker"),
+        )
+    )
 
 
 def _check_declares_sessions(
@@ -299,7 +333,7 @@ def _sessionmaker_opened_by(
     makers = {
         id(value): (name, value)
         for name, value in {**names.globals, **names.nonlocals}.items()
-        if isinstance(value, async_sessionmaker)
+        if makes_async_sessions(value)
     }
     return next(iter(makers.values())) if len(makers) == 1 else None
 
@@ -311,8 +345,12 @@ def _yielded_class(dependency: Callable[..., Any]) -> type | None:
     except Exception:
         return None
     annotation = _without_metadata(annotation)
+    if annotation in _YIELDING:  # a bare `-> AsyncGenerator` names nothing it yields
+        return None
     if get_origin(annotation) in _YIELDING:
         arguments = get_args(annotation)
+        if not arguments:  # typing.AsyncGenerator, unsubscripted
+            return None
         annotation = arguments[-1] if get_origin(annotation) is Coroutine else arguments[0]
     return _class_of(annotation)
 

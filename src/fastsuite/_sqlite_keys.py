@@ -8,6 +8,9 @@ in the schema built from the models and in the one the migrations build on the h
 connection. The app's models and its own engines are left as they are (a global
 `@compiles(BigInteger, "sqlite")` would change them too).
 
+Such a key numbered by a named sequence (`server_default=seq.next_value()`, as Celery's result
+tables declare theirs) loses that default on SQLite, which has no sequences: the rowid numbers it.
+
 PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
@@ -18,6 +21,7 @@ from typing import Any
 from sqlalchemy import Column, Integer
 from sqlalchemy.dialects.sqlite.base import SQLiteDDLCompiler
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.functions import next_value
 
 
 def is_rowid_key(column: Any) -> bool:
@@ -32,8 +36,24 @@ def is_rowid_key(column: Any) -> bool:
     )
 
 
+def _numbered_by_a_sequence(column: Any) -> bool:
+    """An integer primary key whose server default is a sequence's next value."""
+    default = getattr(column.server_default, "arg", None)
+    return (
+        isinstance(default, next_value)
+        and list(column.table.primary_key.columns) == [column]
+        and issubclass(column.type._type_affinity or type(None), Integer)
+    )
+
+
 class IntegerKeyDDLCompiler(SQLiteDDLCompiler):
     """SQLite's DDL, with an autoincrementing integer primary key declared `INTEGER`."""
+
+    def get_column_default_string(self, column: Any) -> str | None:
+        if _numbered_by_a_sequence(column):
+            return None  # SQLite cannot render nextval(); the rowid numbers the key instead
+        default: str | None = super().get_column_default_string(column)
+        return default
 
     def get_column_specification(self, column: Any, **kwargs: Any) -> str:
         specification: str = super().get_column_specification(  # type: ignore[no-untyped-call]

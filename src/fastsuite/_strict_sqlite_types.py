@@ -1,7 +1,10 @@
 """Strict SQLite in the dialect's type map: the bound values asyncpg refuses are refused.
 
-Bind processors wrap those of the integer, string and date/time types (one Python call per
-bound value of those types), and `DateTime(timezone=True)` results come back aware, in UTC.
+Bind processors wrap those of the integer, string, date/time and UUID types (one Python call per
+bound value of those types), and `DateTime(timezone=True)` results come back aware, in UTC. A
+UUID given as a string is taken as asyncpg takes it (SQLAlchemy's SQLite binding of `Uuid`
+would fail with "'str' object has no attribute 'hex'"), and refused as asyncpg refuses it when
+it is no UUID.
 
 PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
@@ -9,6 +12,7 @@ PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.le
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +42,7 @@ _TEXT = {
     types.NVARCHAR,
     types.NCHAR,
 }
+_UUID = {types.Uuid, types.UUID}
 _CLIENT_SIDE = "invalid input for query argument: {value!r} ({why})"
 _strict_classes: dict[type[Any], type[Any]] = {}
 
@@ -52,7 +57,7 @@ def strict_types(dialect: Dialect, checks: frozenset[str], columns: dict[Any, st
     def strict_type_descriptor(typeobj: Any) -> Any:
         impl = type_descriptor(typeobj)
         kind = type(impl)
-        if kind not in _INTEGER_BITS and kind not in _TEXT and kind not in (DATETIME, DATE):
+        if kind not in _INTEGER_BITS and kind not in _TEXT and kind not in (DATETIME, DATE, *_UUID):
             return impl
         strict: Any = impl.adapt(_strict_class(kind))
         strict.fastsuite_checks = type_checks
@@ -91,6 +96,8 @@ def _bind_processor(self: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
         return _integer_checker(_INTEGER_BITS[kind], checks, column, inner)
     if kind in _TEXT:
         return _text_checker(column, inner) if "bound_types" in checks else inner
+    if kind in _UUID:
+        return _uuid_reader(self, checks, column, inner)
     return _datetime_checker(self, checks, column, inner)
 
 
@@ -118,6 +125,26 @@ def _text_checker(column: str | None, inner: Any) -> Callable[[Any], Any]:
         if value is not None and not isinstance(value, str):
             why = f"expected str, got {type(value).__name__}"
             raise _refusal("bound_types", value, why, column)
+        return value if inner is None else inner(value)
+
+    return process
+
+
+def _uuid_reader(
+    self: Any, checks: frozenset[str], column: str | None, inner: Callable[[Any], Any] | None
+) -> Callable[[Any], Any] | None:
+    if not getattr(self, "as_uuid", True):
+        return inner  # its values are strings already
+    refuse = "bound_types" in checks
+
+    def process(value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = uuid.UUID(value)
+            except ValueError as error:
+                if refuse:
+                    why = f"invalid UUID {value!r}: {error}"
+                    raise _refusal("bound_types", value, why, column) from None
         return value if inner is None else inner(value)
 
     return process

@@ -8,16 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from fastsuite._config import Settings, import_from_string
 from fastsuite._schema import is_metadata_source, metadata_of
-from fastsuite._sessions import AppSessions, app_session_dependency, learn_app_sessions
+from fastsuite._sessions import (
+    AppSessions,
+    app_session_dependency,
+    learn_app_sessions,
+    makes_async_sessions,
+)
 
 NOT_CONFIGURED = (
     "fastsuite: {test} uses {what}, but fastsuite is not configured: "
@@ -77,10 +83,15 @@ def _app_sessionmaker(settings: Settings) -> async_sessionmaker[Any] | None:
         "an async_sessionmaker or a function returning one",
         _is_sessionmaker_source,
     )
-    maker = target if isinstance(target, async_sessionmaker) else target()
-    if not isinstance(maker, async_sessionmaker):
+    maker = target if makes_async_sessions(target) else target()
+    if isinstance(target, sessionmaker) and not makes_async_sessions(target):
+        raise pytest.UsageError(
+            f"fastsuite: {settings.describe('sessionmaker')} is a sessionmaker of "
+            f"{target.class_.__name__}, not of an AsyncSession: name the app's async one."
+        )
+    if not makes_async_sessions(maker):
         raise pytest.UsageError(
             f"fastsuite: {settings.describe('sessionmaker')} returned "
             f"{type(maker).__name__}, not an async_sessionmaker."
         )
-    return maker
+    return cast("async_sessionmaker[Any]", maker)

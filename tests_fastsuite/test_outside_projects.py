@@ -1,0 +1,1023 @@
+"""What porting public FastAPI + SQLAlchemy async projects to fastsuite ran into.
+
+Each test is a shape those projects had that fastsuite handled wrongly: a small app written
+here in the same shape, and the run that once broke or misled.
+"""
+
+from __future__ import annotations
+
+import pytest
+from postgresql_server import POSTGRESQL_URL, requires_postgresql
+
+BARE_ANNOTATION_APP = '''
+"""A session dependency annotated with a bare generator type, which says nothing of what
+it yields."""
+
+import collections.abc
+import typing
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import String, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(50))
+
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+SessionFactory = async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def abc_generator() -> collections.abc.AsyncGenerator:
+    async with SessionFactory() as session:
+        yield session
+        await session.commit()
+
+
+async def typing_generator() -> typing.AsyncGenerator:
+    async with AsyncSession(engine) as session:
+        yield session
+
+
+async def typing_iterator() -> typing.AsyncIterator:
+    async with AsyncSession(engine) as session:
+        yield session
+
+
+def create_app(dependency):
+    app = FastAPI()
+
+    @app.post("/notes")
+    async def add(text: str, session=Depends(dependency)) -> int:
+        session.add(Note(text=text))
+        await session.flush()
+        return await session.scalar(select(func.count()).select_from(Note))
+
+    return app
+
+
+abc_app = create_app(abc_generator)
+typing_generator_app = create_app(typing_generator)
+typing_iterator_app = create_app(typing_iterator)
+'''
+
+BARE_ANNOTATION_TEST = """
+async def test_the_route_writes_in_the_tests_transaction(client, db_session):
+    assert (await client.post("/notes", params={"text": "one"})).json() == 1
+"""
+
+
+@pytest.mark.parametrize(
+    ("dependency", "app"),
+    [
+        ("abc_generator", "abc_app"),
+        ("typing_generator", "typing_generator_app"),
+        ("typing_iterator", "typing_iterator_app"),
+    ],
+)
+def test_a_dependency_annotated_with_a_bare_generator_type_is_served(
+    pytester: pytest.Pytester, dependency: str, app: str
+) -> None:
+    # `async def get_db() -> AsyncGenerator:` (grillazz/fastapi-sqlalchemy-asyncpg): the bare
+    # type names no yielded class; the run was stopped as if it had declared a non-session.
+    pytester.makepyfile(bare_app=BARE_ANNOTATION_APP, test_notes=BARE_ANNOTATION_TEST)
+    pytester.makeini(
+        f"""
+        [pytest]
+        asyncio_mode = auto
+        addopts = -p pytest_asyncio.plugin -p fastsuite
+        filterwarnings = error
+        fastsuite_app = bare_app:{app}
+        fastsuite_metadata = bare_app:Base
+        fastsuite_session_dependency = bare_app:{dependency}
+        """
+    )
+
+    result = pytester.runpytest_inprocess()
+
+    result.assert_outcomes(passed=1)
+
+
+SCHEMAS_APP = '''
+"""Tables in named schemas (PostgreSQL's `CREATE SCHEMA`), one key across them."""
+
+import uuid
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import ForeignKey, String, Uuid, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Shelf(Base):
+    __tablename__ = "shelf"
+    __table_args__ = {"schema": "library"}
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(20), unique=True)
+
+
+class Loan(Base):
+    __tablename__ = "loan"
+    __table_args__ = {"schema": "lending"}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shelf_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("library.shelf.id"))
+
+
+class Plain(Base):
+    __tablename__ = "plain"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+SessionFactory = async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def get_session():
+    async with SessionFactory() as session:
+        yield session
+        await session.commit()
+
+
+app = FastAPI()
+
+
+@app.post("/shelves/{name}")
+async def add_shelf(name: str, session: AsyncSession = Depends(get_session)) -> int:
+    shelf = Shelf(name=name)
+    session.add(shelf)
+    await session.flush()
+    session.add(Loan(shelf_id=shelf.id))
+    await session.flush()
+    return await session.scalar(select(func.count()).select_from(Loan))
+'''
+
+SCHEMAS_TESTS = """
+import pytest
+from sqlalchemy import func, select, text
+
+from schemas_app import Loan, Shelf
+
+
+@pytest.mark.parametrize("n", range(3))
+async def test_each_test_starts_empty_and_its_writes_are_rolled_back(client, db_session, n):
+    assert (await client.post(f"/shelves/s{n}")).json() == 1
+    assert await db_session.scalar(select(func.count()).select_from(Shelf)) == 1
+
+
+@pytest.mark.fastsuite_db(transaction=True)
+async def test_real_commits_are_undone_after_the_test(client, db_session):
+    assert (await client.post("/shelves/committed")).json() == 1
+
+
+async def test_after_the_commits_the_tables_are_empty(db_session):
+    assert await db_session.scalar(select(func.count()).select_from(Loan)) == 0
+    raw = await db_session.execute(text("SELECT count(*) FROM library.shelf"))
+    assert raw.scalar() == 0
+"""
+
+SCHEMAS_INI = """
+[pytest]
+asyncio_mode = auto
+addopts = -p pytest_asyncio.plugin -p fastsuite -p no:randomly
+filterwarnings = error
+fastsuite_app = schemas_app:app
+fastsuite_metadata = schemas_app:Base
+fastsuite_sessionmaker = schemas_app:SessionFactory
+"""
+
+
+@pytest.fixture
+def schemas_project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyfile(schemas_app=SCHEMAS_APP, test_shelves=SCHEMAS_TESTS)
+    pytester.makeini(SCHEMAS_INI)
+    return pytester
+
+
+def test_tables_in_named_schemas_run_on_sqlite(schemas_project: pytest.Pytester) -> None:
+    # grillazz/fastapi-sqlalchemy-asyncpg keeps its tables in schemas happy_hog and
+    # shakespeare: create_all failed with "unknown database happy_hog".
+    result = schemas_project.runpytest_inprocess()
+
+    result.assert_outcomes(passed=5)
+
+
+@pytest.mark.slow
+@requires_postgresql
+def test_tables_in_named_schemas_run_on_postgresql(schemas_project: pytest.Pytester) -> None:
+    # On PostgreSQL the schemas did not exist in the test database: "schema "library" does not
+    # exist", and the run stopped.
+    result = schemas_project.runpytest_subprocess(f"--fastsuite-db-url={POSTGRESQL_URL}")
+
+    result.assert_outcomes(passed=5)
+
+
+COMMITTING_DEPENDENCY_APP = '''
+"""The session dependency commits after the route (a common `get_db`); routes only flush."""
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import String, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(50))
+
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+SessionFactory = async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def get_db():
+    async with SessionFactory() as session:
+        yield session
+        await session.commit()
+
+
+app = FastAPI()
+
+
+@app.post("/notes")
+async def add(text: str, session: AsyncSession = Depends(get_db)) -> None:
+    session.add(Note(text=text))
+
+
+@app.get("/notes/count")
+async def count(session: AsyncSession = Depends(get_db)) -> int:
+    return await session.scalar(select(func.count()).select_from(Note))
+'''
+
+COMMITTING_DEPENDENCY_TEST = """
+async def test_what_a_request_wrote_is_there_for_the_next(client):
+    await client.post("/notes", params={"text": "kept"})
+    assert (await client.get("/notes/count")).json() == 1
+"""
+
+
+def committing_dependency_project(pytester: pytest.Pytester, setting: str) -> pytest.Pytester:
+    pytester.makepyfile(
+        committing_app=COMMITTING_DEPENDENCY_APP, test_notes=COMMITTING_DEPENDENCY_TEST
+    )
+    pytester.makeini(
+        f"""
+        [pytest]
+        asyncio_mode = auto
+        addopts = -p pytest_asyncio.plugin -p fastsuite
+        filterwarnings = error
+        fastsuite_app = committing_app:app
+        fastsuite_metadata = committing_app:Base
+        {setting}
+        """
+    )
+    return pytester
+
+
+def test_a_committing_dependency_keeps_its_writes_through_the_sessionmaker(
+    pytester: pytest.Pytester,
+) -> None:
+    project = committing_dependency_project(
+        pytester, "fastsuite_sessionmaker = committing_app:SessionFactory"
+    )
+
+    project.runpytest_inprocess().assert_outcomes(passed=1)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "_client.session_override serves a session that is closed, never committed: closing it "
+        "rolls its SAVEPOINT back, so the writes of a route whose dependency commits for it "
+        "(grillazz/fastapi-sqlalchemy-asyncpg's get_db) are gone after the request"
+    ),
+)
+def test_a_committing_dependency_keeps_its_writes_through_the_session_dependency(
+    pytester: pytest.Pytester,
+) -> None:
+    # The porting guide's own recipe (fastsuite_session_dependency) for grillazz's get_db.
+    project = committing_dependency_project(
+        pytester, "fastsuite_session_dependency = committing_app:get_db"
+    )
+
+    project.runpytest_inprocess().assert_outcomes(passed=1)
+
+
+UVLOOP_CONFTEST = """
+import pytest
+
+
+@pytest.fixture(
+    scope="session",
+    params=[pytest.param(("asyncio", {"use_uvloop": True}), id="asyncio+uvloop")],
+)
+def anyio_backend(request):
+    return request.param
+"""
+
+UVLOOP_TEST = """
+import pytest
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_listed(client):
+    assert (await client.get("/items")).status_code == 200
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "_anyio: an anyio_backend with options (use_uvloop) runs on pytest-asyncio's loop "
+        "without a word, though the test id says asyncio+uvloop"
+    ),
+)
+def test_anyio_backend_options_that_are_not_applied_are_reported(
+    items_project: pytest.Pytester,
+) -> None:
+    # grillazz/fastapi-sqlalchemy-asyncpg parametrizes anyio_backend with uvloop.
+    items_project.makeconftest(UVLOOP_CONFTEST)
+    items_project.makepyfile(test_uvloop=UVLOOP_TEST)
+
+    result = items_project.runpytest_inprocess("-p", "anyio.pytest_plugin", "-rA")
+
+    result.assert_outcomes(passed=1)
+    assert "use_uvloop" in result.stdout.str()
+
+
+ENVIRONMENT_APP = '''
+"""Settings read from the environment when the module is imported, as pydantic-settings and
+Starlette's Config do: no default for the secret."""
+
+import os
+
+from fastapi import FastAPI
+from sqlalchemy.orm import DeclarativeBase
+
+SECRET_KEY = os.environ["APP_SECRET_KEY"]
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+async def get_session():
+    yield None
+
+
+app = FastAPI()
+'''
+
+ENVIRONMENT_CONFTEST = """
+import os
+
+
+def pytest_configure(config):
+    # The test environment, set up the way testcontainers suites do: when pytest configures.
+    os.environ["APP_SECRET_KEY"] = "for tests"
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "plugin.pytest_configure (tryfirst) imports fastsuite_app before the project's "
+        "conftests' pytest_configure hooks have set the environment the app reads"
+    ),
+)
+def test_the_app_is_imported_after_the_conftests_configure_the_environment(
+    pytester: pytest.Pytester,
+) -> None:
+    # joaoflaviosantos/fastapi-async-sqlmodel-boilerplate sets its settings' variables in
+    # tests/conftest.py's pytest_configure: fastsuite stopped the run with KeyError SECRET_KEY.
+    pytester.makepyfile(environment_app=ENVIRONMENT_APP)
+    pytester.makeconftest(ENVIRONMENT_CONFTEST)
+    pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
+    pytester.makeini(
+        """
+        [pytest]
+        asyncio_mode = auto
+        addopts = -p pytest_asyncio.plugin -p fastsuite
+        fastsuite_app = environment_app:app
+        fastsuite_metadata = environment_app:Base
+        fastsuite_session_dependency = environment_app:get_session
+        """
+    )
+
+    result = pytester.runpytest_subprocess()
+
+    result.assert_outcomes(passed=1)
+
+
+def test_an_app_that_fails_on_import_is_reported_with_when_it_was_imported(
+    pytester: pytest.Pytester,
+) -> None:
+    # The project's conftest set the variable too late; the message said only "Fix the module".
+    pytester.makepyfile(environment_app=ENVIRONMENT_APP)
+    pytester.makeini(
+        """
+        [pytest]
+        addopts = -p pytest_asyncio.plugin -p fastsuite
+        fastsuite_app = environment_app:app
+        fastsuite_metadata = environment_app:Base
+        fastsuite_session_dependency = environment_app:get_session
+        """
+    )
+
+    result = pytester.runpytest_subprocess()
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: fastsuite: fastsuite_app = environment_app:app (ini): importing module "
+            "'environment_app' raised KeyError: 'APP_SECRET_KEY' * before the pytest_configure "
+            "hooks of your conftests run: *"
+        ]
+    )
+
+
+SEQUENCE_KEY_APP = '''
+"""A key numbered by a named sequence, as Celery's result tables declare theirs."""
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import Column, Integer, Sequence, String, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+job_id_sequence = Sequence("job_id_sequence", start=1)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+
+    id = Column(
+        Integer, job_id_sequence, primary_key=True, server_default=job_id_sequence.next_value()
+    )
+    name = Column(String(20), nullable=False)
+
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+SessionFactory = async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def get_session():
+    async with SessionFactory() as session:
+        yield session
+
+
+app = FastAPI()
+
+
+@app.post("/jobs")
+async def add(names: list[str], session: AsyncSession = Depends(get_session)) -> list[int]:
+    session.add_all(Job(name=name) for name in names)
+    await session.commit()
+    return list(await session.scalars(select(Job.id).order_by(Job.id)))
+'''
+
+SEQUENCE_KEY_TEST = """
+async def test_the_database_numbers_the_jobs(client):
+    ids = (await client.post("/jobs", json=["a", "b"])).json()
+    assert len(ids) == 2 and ids[0] < ids[1]
+"""
+
+
+@pytest.fixture
+def sequence_key_project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyfile(sequence_app=SEQUENCE_KEY_APP, test_jobs=SEQUENCE_KEY_TEST)
+    pytester.makeini(
+        """
+        [pytest]
+        asyncio_mode = auto
+        addopts = -p pytest_asyncio.plugin -p fastsuite
+        filterwarnings = error
+        fastsuite_app = sequence_app:app
+        fastsuite_metadata = sequence_app:Base
+        fastsuite_session_dependency = sequence_app:get_session
+        """
+    )
+    return pytester
+
+
+def test_a_key_numbered_by_a_sequence_runs_on_sqlite(sequence_key_project: pytest.Pytester) -> None:
+    # joaoflaviosantos/fastapi-async-sqlmodel-boilerplate: every test errored at setup with
+    # "NotImplementedError: Dialect 'sqlite' does not support sequence increments".
+    sequence_key_project.runpytest_inprocess().assert_outcomes(passed=1)
+
+
+@pytest.mark.slow
+@requires_postgresql
+def test_a_key_numbered_by_a_sequence_runs_on_postgresql(
+    sequence_key_project: pytest.Pytester,
+) -> None:
+    result = sequence_key_project.runpytest_subprocess(f"--fastsuite-db-url={POSTGRESQL_URL}")
+
+    result.assert_outcomes(passed=1)
+
+
+ORM_SESSIONMAKER_APP = '''
+"""Sessions from the ORM's sessionmaker with the AsyncSession class, as SQLModel's and older
+tutorials write it, for the routes and for code outside them."""
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import String, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(50))
+
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+SessionFactory = sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+SyncFactory = sessionmaker()
+
+
+async def get_session():
+    async with SessionFactory() as session:
+        yield session
+
+
+app = FastAPI()
+
+
+@app.post("/notes")
+async def add(text: str, session: AsyncSession = Depends(get_session)) -> int:
+    session.add(Note(text=text))
+    await session.commit()
+    async with SessionFactory() as other:  # as a background job would
+        return await other.scalar(select(func.count()).select_from(Note))
+'''
+
+ORM_SESSIONMAKER_TEST = """
+async def test_sessions_of_the_factory_share_the_tests_transaction(client):
+    assert (await client.post("/notes", params={"text": "one"})).json() == 1
+"""
+
+
+def orm_sessionmaker_project(pytester: pytest.Pytester, maker: str) -> pytest.Pytester:
+    pytester.makepyfile(orm_app=ORM_SESSIONMAKER_APP, test_notes=ORM_SESSIONMAKER_TEST)
+    pytester.makeini(
+        f"""
+        [pytest]
+        asyncio_mode = auto
+        addopts = -p pytest_asyncio.plugin -p fastsuite
+        filterwarnings = error
+        fastsuite_app = orm_app:app
+        fastsuite_metadata = orm_app:Base
+        fastsuite_sessionmaker = orm_app:{maker}
+        """
+    )
+    return pytester
+
+
+def test_an_orm_sessionmaker_of_async_sessions_is_the_apps_sessionmaker(
+    pytester: pytest.Pytester,
+) -> None:
+    # joaoflaviosantos/fastapi-async-sqlmodel-boilerplate: "returned AsyncSession, not an
+    # async_sessionmaker" (fastsuite had called the factory).
+    orm_sessionmaker_project(pytester, "SessionFactory").runpytest_inprocess().assert_outcomes(
+        passed=1
+    )
+
+
+def test_an_orm_sessionmaker_of_sync_sessions_is_refused_naming_its_class(
+    pytester: pytest.Pytester,
+) -> None:
+    result = orm_sessionmaker_project(pytester, "SyncFactory").runpytest_subprocess()
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: fastsuite: fastsuite_sessionmaker = orm_app:SyncFactory (ini) is a "
+            "sessionmaker of Session, not of an AsyncSession: name the app's async one."
+        ]
+    )
+
+
+LIFESPAN_ENGINE_APP = '''
+"""A lifespan that checks the migrations on the app's own engine before serving."""
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+async def get_session():
+    yield None
+
+
+async def ensure_migrated():
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+@asynccontextmanager
+async def lifespan(app):
+    await ensure_migrated()
+    yield
+
+
+def create_app():
+    app = FastAPI(lifespan=lifespan)
+
+    @app.get("/")
+    async def root(session=Depends(get_session)) -> None:
+        return None
+
+    return app
+
+
+app = create_app()
+'''.replace("from fastapi import FastAPI", "from fastapi import Depends, FastAPI")
+
+
+def test_a_refused_connection_names_the_code_that_opened_it(pytester: pytest.Pytester) -> None:
+    # joaoflaviosantos/fastapi-async-sqlmodel-boilerplate's lifespan checks the migrations on
+    # its own engine: the refusal named only the first test's setup.
+    pytester.makepyfile(lifespan_app=LIFESPAN_ENGINE_APP)
+    pytester.makepyfile(test_root="async def test_root(client):\n    await client.get('/')\n")
+    pytester.makeini(
+        """
+        [pytest]
+        asyncio_mode = auto
+        addopts = -p pytest_asyncio.plugin -p fastsuite
+        fastsuite_app = lifespan_app:app
+        fastsuite_metadata = lifespan_app:Base
+        fastsuite_session_dependency = lifespan_app:get_session
+        """
+    )
+
+    result = pytester.runpytest_subprocess()
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "fastsuite: refused a connection to sqlite+aiosqlite:///*never-touched-by-tests.db in "
+            "test_root.py::test_root (setup) (opened by ensure_migrated() at lifespan_app.py:2?):*"
+        ]
+    )
+
+
+UUID_KEY_APP = '''
+"""Rows keyed by UUID, looked up by a UUID that comes as a string (from settings, a path)."""
+
+import uuid
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import String, Uuid, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SYSTEM_USER_ID = "2b6c3f4e-9a1d-4c5e-8f70-1a2b3c4d5e6f"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(20))
+
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+SessionFactory = async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def get_session():
+    async with SessionFactory() as session:
+        yield session
+
+
+app = FastAPI()
+
+
+@app.get("/accounts/{account_id}")
+async def account(account_id: str, session: AsyncSession = Depends(get_session)) -> str | None:
+    return await session.scalar(select(Account.name).where(Account.id == account_id))
+'''
+
+UUID_KEY_TESTS = """
+import uuid
+
+from uuid_app import SYSTEM_USER_ID, Account
+
+
+async def test_a_uuid_given_as_a_string_finds_its_row(client, db_session):
+    db_session.add(Account(id=uuid.UUID(SYSTEM_USER_ID), name="system"))
+
+    assert (await client.get(f"/accounts/{SYSTEM_USER_ID}")).json() == "system"
+
+
+async def test_a_string_that_is_no_uuid_is_refused(client, db_session):
+    await client.get("/accounts/not-a-uuid")
+"""
+
+
+def test_a_uuid_bound_as_a_string_behaves_as_on_postgresql(pytester: pytest.Pytester) -> None:
+    # joaoflaviosantos/fastapi-async-sqlmodel-boilerplate's seed looks its system user up with
+    # `User.id == settings_value` (a str): fine with asyncpg, on SQLite an AttributeError
+    # ("'str' object has no attribute 'hex'") from SQLAlchemy's binding of Uuid.
+    pytester.makepyfile(uuid_app=UUID_KEY_APP, test_accounts=UUID_KEY_TESTS)
+    pytester.makeini(
+        """
+        [pytest]
+        asyncio_mode = auto
+        addopts = -p pytest_asyncio.plugin -p fastsuite -p no:randomly
+        fastsuite_app = uuid_app:app
+        fastsuite_metadata = uuid_app:Base
+        fastsuite_session_dependency = uuid_app:get_session
+        """
+    )
+
+    result = pytester.runpytest_inprocess()
+
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*fastsuite strict SQLite [[]bound_types[]]: invalid input for query argument: "
+            "'not-a-uuid' (invalid UUID 'not-a-uuid': *accounts.id*"
+        ]
+    )
+
+
+INSTALLED_LIBRARY = """
+from sqlalchemy import create_engine, text
+
+
+def record_result():
+    with create_engine("sqlite:///results.db").connect() as connection:
+        connection.execute(text("SELECT 1"))
+"""
+
+CALLS_THE_LIBRARY = """
+import resultlib
+
+
+async def test_send_welcome(db_session):
+    resultlib.record_result()
+"""
+
+
+def test_a_refused_connection_names_the_project_code_that_called_a_library(
+    pytester: pytest.Pytester,
+) -> None:
+    # The boilerplate's Celery result backend connected: the refusal named Celery's own frame.
+    pytester.mkpydir("lib")
+    (pytester.path / "lib" / "site-packages").mkdir()
+    (pytester.path / "lib" / "site-packages" / "resultlib.py").write_text(INSTALLED_LIBRARY)
+    pytester.makepyfile(lifespan_app=LIFESPAN_ENGINE_APP, test_welcome=CALLS_THE_LIBRARY)
+    pytester.makeini(
+        """
+        [pytest]
+        asyncio_mode = auto
+        addopts = -p pytest_asyncio.plugin -p fastsuite
+        pythonpath = lib/site-packages
+        fastsuite_app = lifespan_app:create_app
+        fastsuite_metadata = lifespan_app:Base
+        fastsuite_session_dependency = lifespan_app:get_session
+        """
+    )
+
+    result = pytester.runpytest_subprocess()
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*refused a connection to sqlite+pysqlite:///*results.db in test_welcome.py::"
+            "test_send_welcome (call) (opened by test_send_welcome() at test_welcome.py:5):*"
+        ]
+    )
+
+
+MIDDLEWARE_APP = '''
+"""A route that reaches a database of its own, behind a BaseHTTPMiddleware (a cache header)."""
+
+from fastapi import Depends, FastAPI, Request
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+async def get_session():
+    yield None
+
+
+app = FastAPI()
+
+
+@app.middleware("http")
+async def cache_header(request: Request, call_next):
+    response = await call_next(request)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@app.get("/report")
+async def report(session=Depends(get_session)) -> int:
+    async with engine.connect() as connection:
+        return (await connection.execute(text("SELECT 1"))).scalar_one()
+'''
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "_client: a ConnectionRefused raised in a route behind Starlette's BaseHTTPMiddleware "
+        "reaches the test inside a BaseExceptionGroup, after 'RuntimeError: No response "
+        "returned.'; the client should re-raise the refusal alone"
+    ),
+)
+def test_a_refusal_behind_a_base_http_middleware_is_reported_alone(
+    pytester: pytest.Pytester,
+) -> None:
+    # joaoflaviosantos/fastapi-async-sqlmodel-boilerplate (ClientCacheMiddleware): 21 tests
+    # failed with "BaseExceptionGroup", the refusal 500 lines down the report.
+    pytester.makepyfile(
+        middleware_app=MIDDLEWARE_APP,
+        test_report="async def test_report(client):\n    await client.get('/report')\n",
+    )
+    pytester.makeini(
+        """
+        [pytest]
+        asyncio_mode = auto
+        addopts = -p pytest_asyncio.plugin -p fastsuite
+        fastsuite_app = middleware_app:app
+        fastsuite_metadata = middleware_app:Base
+        fastsuite_session_dependency = middleware_app:get_session
+        """
+    )
+
+    result = pytester.runpytest_subprocess("-rf")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["FAILED test_report.py::test_report - *fastsuite: refused a*"])
+    result.stdout.no_fnmatch_line("*No response returned*")
+
+
+TWO_SESSIONMAKERS_APP = '''
+"""Routes on one sessionmaker, scripts and seeds on another (its own engine, no pool)."""
+
+from fastapi import Depends, FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+api_engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+scripts_engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+ApiSessions = async_sessionmaker(api_engine, expire_on_commit=False)
+ScriptSessions = async_sessionmaker(scripts_engine, expire_on_commit=False)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+async def get_db():
+    async with ApiSessions() as session:
+        yield session
+
+
+app = FastAPI()
+
+
+@app.get("/")
+async def root(session: AsyncSession = Depends(get_db)) -> None:
+    return None
+'''
+
+
+@pytest.mark.parametrize(
+    ("maker", "outcome"),
+    [("ApiSessions", "passed"), ("ScriptSessions", "refused")],
+)
+def test_a_sessionmaker_the_dependency_does_not_open_is_refused_at_start(
+    pytester: pytest.Pytester, maker: str, outcome: str
+) -> None:
+    # joaoflaviosantos/fastapi-async-sqlmodel-boilerplate: with both keys set (the dependency
+    # for the routes, the seeds' sessionmaker), the dependency key was ignored without a word
+    # and every route reached the development database.
+    pytester.makepyfile(
+        two_makers_app=TWO_SESSIONMAKERS_APP,
+        test_root="async def test_root(client):\n    await client.get('/')\n",
+    )
+    pytester.makeini(
+        f"""
+        [pytest]
+        asyncio_mode = auto
+        addopts = -p pytest_asyncio.plugin -p fastsuite
+        fastsuite_app = two_makers_app:app
+        fastsuite_metadata = two_makers_app:Base
+        fastsuite_session_dependency = two_makers_app:get_db
+        fastsuite_sessionmaker = two_makers_app:{maker}
+        """
+    )
+
+    result = pytester.runpytest_subprocess()
+
+    if outcome == "passed":
+        result.assert_outcomes(passed=1)
+        return
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: fastsuite: fastsuite_session_dependency = two_makers_app:get_db (ini) opens "
+            "its sessions from two_makers_app:ApiSessions, but fastsuite_sessionmaker = "
+            "two_makers_app:ScriptSessions (ini) is another sessionmaker. *"
+        ]
+    )
+
+
+PLUGIN_FIXTURES = """
+import pytest
+
+
+@pytest.fixture
+def client():
+    return "the project's own client"
+"""
+
+USES_CLIENT = """
+def test_the_projects_client(client):
+    assert client == "the project's own client"
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "plugin.pytest_configure registers fastsuite.fixtures after the conftests' "
+        "pytest_plugins modules, so its client fixture shadows theirs (and, unconfigured, "
+        "fails the test as fastsuite's)"
+    ),
+)
+def test_fixtures_of_a_projects_pytest_plugins_module_win_over_fastsuites(
+    pytester: pytest.Pytester,
+) -> None:
+    # joaoflaviosantos/fastapi-async-sqlmodel-boilerplate: root conftest.py has
+    # `pytest_plugins = ["tests.conftest"]`, whose session-scoped client fixture serves 85
+    # tests. With fastsuite merely installed, all of them failed with "uses fastsuite's client
+    # fixture, but fastsuite is not configured".
+    pytester.makepyfile(project_fixtures=PLUGIN_FIXTURES, test_client=USES_CLIENT)
+    pytester.makeconftest('pytest_plugins = ["project_fixtures"]')
+    pytester.makeini(
+        """
+        [pytest]
+        addopts = -p pytest_asyncio.plugin -p fastsuite
+        """
+    )
+
+    result = pytester.runpytest_subprocess()
+
+    result.assert_outcomes(passed=1)
