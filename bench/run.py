@@ -94,7 +94,7 @@ class Runner:
             fh.write(json.dumps(sample.to_json()) + "\n")
         log(
             f"  {experiment:8} {leg.name:12} N={n:<5} {extra_text(extra):6}"
-            f" {sample.wall_s:7.2f} s  {sample.maxrss_mb:6.0f} MB"
+            f" {sample.wall_s:7.2f} s  {sample.cpu_s:7.2f} s CPU  {sample.maxrss_mb:6.0f} MB"
         )
 
     def warm_up(self, leg: Leg, n: int, extra: tuple[str, ...] = ()) -> bool:

@@ -25,11 +25,13 @@ import pytest
 from app.api import deps
 from app.core.security import decode_access_token, fingerprint_matches
 from app.models import Context, User
+from app.models.base import utcnow
+from app.services import context_bulk
 from app.services import contexts as contexts_service
 from app.services.common import Page, PageRequest
 from app.services.contexts import _name_taken
 from fastapi import HTTPException, Request
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from tests import conftest as suite
 from tests.conftest import bearer
 from tests.factories import DEFAULT_PASSWORD, ContextFactory, UserFactory
@@ -38,12 +40,13 @@ ROUNDS = int(os.environ.get("AB_ROUNDS", "400"))
 _samples: defaultdict[tuple[str, str, str], list[float]] = defaultdict(list)
 
 # Per test of the bench's workload: how often each pattern runs (3 authenticated requests,
-# 1 login, 1 single create, 1 list, 4 responses checked by the suite's hook).
+# 1 login, 1 single create, 1 list, 1 bulk create, 4 responses checked by the suite's hook).
 PER_WORKLOAD_TEST = {
     "auth lookup": 3,
     "throttle dependency": 1,
     "pre-check": 1,
     "page": 1,
+    "bulk statements": 1,
     "password scan": 4,
 }
 
@@ -133,10 +136,36 @@ async def _create_with_pre_check(*, session, owner, data):
     return await _create_context(session=session, owner=owner, data=data)
 
 
-async def _page_with_count(*, session, statement, order_by, page: PageRequest):
+async def _page_built_each_time(*, session, owner_id, page: PageRequest, is_active=None):
+    # The list as it was: its statement built (and keyed) on every request, and a COUNT of its
+    # own next to the page's SELECT.
+    statement = select(Context).where(Context.owner_id == owner_id)
     total = await session.scalar(select(func.count()).select_from(statement.subquery()))
-    rows = await session.scalars(statement.order_by(order_by).limit(page.limit).offset(page.offset))
+    ordered = statement.order_by(Context.id)
+    rows = await session.scalars(ordered.limit(page.limit).offset(page.offset))
     return Page(items=rows.all(), total=total or 0, limit=page.limit, offset=page.offset)
+
+
+async def _bulk_create_built_each_time(*, session, owner, items):
+    # The bulk create as it was: its name check and its INSERT built on every request.
+    names = [item.name for item in items]
+    repeated = context_bulk._repeated(enumerate(names))
+    taken = set(
+        await session.scalars(
+            select(Context.name).where(Context.owner_id == owner.id, Context.name.in_(set(names)))
+        )
+    )
+    existing = [index for index, name in enumerate(names) if name in taken]
+    if repeated or existing:
+        raise context_bulk._duplicate_names(repeated=repeated, existing=existing)
+    now = utcnow()
+    rows = [
+        {"owner_id": owner.id, "created_at": now, "updated_at": now, **item.model_dump()}
+        for item in items
+    ]
+    result = await session.scalars(insert(Context).returning(Context), rows)
+    by_name = {row.name: row for row in result.all()}
+    return [by_name[name] for name in names]
 
 
 _OLD_MARKERS = (b"$argon2", b"pbkdf2_sha256$", DEFAULT_PASSWORD.encode())
@@ -215,13 +244,28 @@ async def test_pre_check(client, seeded, monkeypatch, i):
 async def test_page(client, seeded, monkeypatch, i):
     variant = _variant(i)
     if variant == "A":
-        monkeypatch.setattr(contexts_service, "fetch_page", _page_with_count)
+        monkeypatch.setattr(contexts_service, "list_contexts", _page_built_each_time)
     headers = bearer(seeded)
 
     with _Timer("page", variant):
         response = await client.get("/api/contexts", headers=headers)
 
     assert response.json()["total"] == 5
+
+
+@pytest.mark.parametrize("i", range(ROUNDS))
+async def test_bulk_statements(client, seeded, monkeypatch, i):
+    variant = _variant(i)
+    if variant == "A":
+        monkeypatch.setattr(context_bulk, "bulk_create_contexts", _bulk_create_built_each_time)
+    items = [{"name": f"bulk-{k}"} for k in range(3)]
+
+    with _Timer("bulk statements", variant):
+        response = await client.post(
+            "/api/contexts/bulk", json={"items": items}, headers=bearer(seeded)
+        )
+
+    assert response.status_code == 201
 
 
 @pytest.mark.parametrize("i", range(ROUNDS))

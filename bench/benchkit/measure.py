@@ -27,6 +27,9 @@ class Sample:
     returncode: int
     passed: int
     extra: str = ""
+    # CPU seconds (user + system) of the process and the descendants it reaped: on a loaded
+    # machine wall time also counts the waits for a core, which CPU time does not.
+    cpu_s: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -81,6 +84,7 @@ def run_pytest(
         returncode=proc.returncode,
         passed=int(match.group(1)) if match else 0,
         extra=" ".join(extra),
+        cpu_s=rusage.ru_utime + rusage.ru_stime,
     )
     return sample, tail
 

@@ -42,6 +42,15 @@ def targets(summary: dict[str, Any]) -> list[tuple[str, dict[str, float] | None,
             _met(ratio, le=1.0),
         )
     )
+    cpu_ratio = wl.get("fastsuite", {}).get("cpu_ratio_vs", {}).get("django", {}).get(big)
+    rows.append(
+        (
+            f"workload at {big} tests: fastsuite / pytest-django CPU (the same runs' CPU time)",
+            cpu_ratio,
+            "≤ 1.0",
+            _met(cpu_ratio, le=1.0),
+        )
+    )
     for kind, label in (("cpu_ms", "CPU"), ("wall_ms", "wall")):
         cost = _floor_cost(summary, "fastsuite", "harness", kind)
         rows.append(

@@ -35,11 +35,15 @@ def paired_ratios(
     n: int,
     extra: str = "",
     base_extra: str = "",
+    measure: str = "wall_s",
 ) -> dict[str, float] | None:
-    """Median and min–max of per-round ratios wall(leg) / wall(base): noise hits both alike."""
+    """Median and min–max of per-round ratios wall(leg) / wall(base): noise hits both alike.
+    `measure="cpu_s"` compares CPU time instead (rounds without it, from older logs, skipped)."""
     mine = _by_round(samples, leg, experiment, n, extra)
     theirs = _by_round(samples, base, experiment, n, base_extra)
-    return spread(mine[r].wall_s / theirs[r].wall_s for r in sorted(mine.keys() & theirs.keys()))
+    rounds = sorted(mine.keys() & theirs.keys())
+    pairs = [(getattr(mine[r], measure), getattr(theirs[r], measure)) for r in rounds]
+    return spread(a / b for a, b in pairs if b > 0)
 
 
 def workload_summary(
@@ -65,6 +69,12 @@ def workload_summary(
             if base != leg and base in legs:
                 entry["ratio_vs"][base] = {
                     str(n): paired_ratios(samples, leg, base, experiment="workload", n=n)
+                    for n in sizes
+                }
+                entry.setdefault("cpu_ratio_vs", {})[base] = {
+                    str(n): paired_ratios(
+                        samples, leg, base, experiment="workload", n=n, measure="cpu_s"
+                    )
                     for n in sizes
                 }
         out[leg] = entry

@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import weakref
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstanceState, Mapper, Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from fastsuite._direct_calls import never_waits_for
 from fastsuite._queries import QueryLog, Writes
 
 # Rows read per SELECT: SQLite allows 32766 parameters; keys may be composite.
@@ -47,16 +47,57 @@ class FreshObjects:
     session: AsyncSession
     log: QueryLog
 
-    @asynccontextmanager
-    async def around_request(self) -> AsyncIterator[None]:
+    def around_request(self) -> _AroundRequest:
+        """`async with fresh.around_request():` around one request."""
+        return _AroundRequest(self.session, self.log)
+
+
+class _AroundRequest:
+    """A class rather than an @asynccontextmanager: it runs around every request, and a
+    generator-based context manager costs several times as much to enter and leave."""
+
+    __slots__ = ("log", "session", "writes")
+
+    def __init__(self, session: AsyncSession, log: QueryLog) -> None:
+        self.session = session
+        self.log = log
+        self.writes = Writes()
+
+    async def __aenter__(self) -> None:
         sync = self.session.sync_session
         if sync.new or sync.dirty or sync.deleted:
             await self.session.flush()
-        with self.log.watching_writes() as writes:
-            yield
-        if writes and sync.identity_map:
-            with self.log.paused():
-                await self.session.run_sync(reload_loaded_columns, writes)
+        self.log.watch_writes(self.writes)
+
+    async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        self.log.unwatch_writes(self.writes)
+        if kind is not None or not self.writes:
+            return
+        sync = self.session.sync_session
+        stale = _stale_states(sync, self.writes)
+        if not stale:
+            return
+        with self.log.paused():
+            if never_waits_for(sync):  # the harness's SQLite: no greenlet needed to read
+                _reload_all(sync, stale)
+            else:
+                await self.session.run_sync(_reload_all, stale)
+
+
+def _stale_states(session: Session, writes: Writes) -> dict[Mapper[Any], list[InstanceState[Any]]]:
+    """The loaded objects in `session` whose tables were written (all of them when a write's
+    table is unknown), by mapper."""
+    by_mapper: dict[Mapper[Any], list[InstanceState[Any]]] = defaultdict(list)
+    for state in session.identity_map.all_states():
+        if state.key is not None and not state.deleted:
+            by_mapper[state.mapper].append(state)
+    if writes.unknown:
+        return by_mapper
+    return {
+        mapper: states
+        for mapper, states in by_mapper.items()
+        if not writes.tables.isdisjoint(table.fullname for table in mapper.tables)
+    }
 
 
 @dataclass(frozen=True)
@@ -95,19 +136,10 @@ def _reload_of(mapper: Mapper[Any]) -> _Reload:
     return reload
 
 
-def reload_loaded_columns(session: Session, writes: Writes) -> None:
-    """Read again the loaded column attributes of the objects in `session` whose tables
-    were written (all of them when a write's table is unknown)."""
-    by_mapper: dict[Mapper[Any], list[InstanceState[Any]]] = defaultdict(list)
-    for state in session.identity_map.all_states():
-        if state.key is not None and not state.deleted:
-            by_mapper[state.mapper].append(state)
+def _reload_all(session: Session, stale: dict[Mapper[Any], list[InstanceState[Any]]]) -> None:
+    """Read again the loaded column attributes of the `stale` objects."""
     with session.no_autoflush:
-        for mapper, states in by_mapper.items():
-            if not writes.unknown and writes.tables.isdisjoint(
-                table.fullname for table in mapper.tables
-            ):
-                continue
+        for mapper, states in stale.items():
             for start in range(0, len(states), _CHUNK):
                 _reload(session, _reload_of(mapper), states[start : start + _CHUNK])
 

@@ -23,17 +23,41 @@ import httpx
 
 _logger = logging.getLogger("httpx")  # httpx's own request log, kept as it writes it
 
+# Every test makes its own client, and httpx parses the base URL and each request's URL again
+# for each one (about 15 µs a URL). URLs are immutable, so all clients share the parsed ones:
+# base URLs by their text, and request URLs merged with a base by (base text, URL text).
+# Bounded for suites that build a distinct URL per request (/items/1, /items/2, ...).
+_CACHED_URLS = 2048
+_parsed_bases: dict[str, httpx.URL] = {}
+_merged_urls: dict[tuple[str, str], httpx.URL] = {}
+
+
+def _parsed_base(text: str) -> httpx.URL:
+    parsed = _parsed_bases.get(text)
+    if parsed is None:
+        if len(_parsed_bases) >= _CACHED_URLS:
+            _parsed_bases.clear()
+        parsed = httpx.URL(text)
+        if not parsed.raw_path.endswith(b"/"):  # as httpx's client makes it
+            parsed = parsed.copy_with(raw_path=parsed.raw_path + b"/")
+        _parsed_bases[text] = parsed
+    return parsed
+
 
 class TestClient(httpx.AsyncClient):
     """An httpx.AsyncClient on an ASGI transport, taking a short road for plain requests."""
 
     __test__ = False  # a client, not a test class
 
-    def __init__(self, *, transport: httpx.AsyncBaseTransport, **options: Any) -> None:
-        super().__init__(transport=transport, **options)
+    def __init__(
+        self, *, transport: httpx.AsyncBaseTransport, base_url: httpx.URL | str = "", **options: Any
+    ) -> None:
+        if isinstance(base_url, str):
+            base_url = _parsed_base(base_url)  # httpx copies a URL without parsing it again
+        super().__init__(transport=transport, base_url=base_url, **options)
         self._direct_transport = transport
-        # Relative URLs merged with the base URL, per base URL object (URLs are immutable).
-        self._merged_urls: dict[str, tuple[httpx.URL, httpx.URL]] = {}
+        # The base URL whose text keys the merged URLs (the attribute may be set anew).
+        self._base_text: tuple[httpx.URL, str] = (self.base_url, str(self.base_url))
 
     async def request(
         self,
@@ -85,8 +109,9 @@ class TestClient(httpx.AsyncClient):
                 timeout=timeout,
                 extensions=extensions,
             )
-        merged_headers = self.headers.copy()
+        merged_headers = self.headers  # httpx.Request copies the headers it is given
         if headers is not None:
+            merged_headers = merged_headers.copy()
             merged_headers.update(headers)
         request = httpx.Request(
             method,
@@ -99,13 +124,17 @@ class TestClient(httpx.AsyncClient):
 
     def _merged_url(self, url: str) -> httpx.URL:
         base = self.base_url
-        known = self._merged_urls.get(url)
-        if known is not None and known[0] is base:
-            return known[1]
-        merged = httpx.URL(url)
-        if merged.is_relative_url:  # as httpx merges: appended to the base URL's path
-            merged = base.copy_with(raw_path=base.raw_path + merged.raw_path.lstrip(b"/"))
-        self._merged_urls[url] = (base, merged)
+        if base is not self._base_text[0]:
+            self._base_text = (base, str(base))
+        key = (self._base_text[1], url)
+        merged = _merged_urls.get(key)
+        if merged is None:
+            merged = httpx.URL(url)
+            if merged.is_relative_url:  # as httpx merges: appended to the base URL's path
+                merged = base.copy_with(raw_path=base.raw_path + merged.raw_path.lstrip(b"/"))
+            if len(_merged_urls) >= _CACHED_URLS:
+                _merged_urls.clear()
+            _merged_urls[key] = merged
         return merged
 
     async def _send_directly(self, request: httpx.Request) -> httpx.Response:

@@ -166,11 +166,18 @@ class QueryLog:
     def watching_writes(self) -> Iterator[Writes]:
         """The tables the block's statements write."""
         writes = Writes()
-        self._write_watches.append(writes)
+        self.watch_writes(writes)
         try:
             yield writes
         finally:
-            self._write_watches.remove(writes)
+            self.unwatch_writes(writes)
+
+    def watch_writes(self, writes: Writes) -> None:
+        """From now on, add the tables written to `writes` (see unwatch_writes)."""
+        self._write_watches.append(writes)
+
+    def unwatch_writes(self, writes: Writes) -> None:
+        self._write_watches.remove(writes)
 
     @contextmanager
     def capture(self) -> Iterator[CapturedQueries]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,29 +54,40 @@ class Page(Generic[T]):
     offset: int
 
 
-async def fetch_page(
-    *, session: AsyncSession, statement: Select[Any], order_by: Any, page: PageRequest
-) -> Page[Any]:
-    """Run `statement` (a filtered SELECT of one entity) as a page, in one statement.
+def paged(statement: Select[Any], *, order_by: Any) -> Select[Any]:
+    """`statement` (a filtered SELECT of one entity) as one page: ordered by `order_by`,
+    `:limit` rows after `:offset`, each carrying the total as `count(*) OVER ()`, which is
+    computed before LIMIT and OFFSET (SQLite >= 3.25 and PostgreSQL).
 
-    The total rides along on every row as `count(*) OVER ()`, which is computed before LIMIT
-    and OFFSET (SQLite >= 3.25 and PostgreSQL). A page with no rows carries no total: past the
-    last page, one COUNT finds it; on the first page it is 0.
+    Build it once per combination of filters (their values as bound parameters too) and run it
+    with `fetch_page`: building a statement, and the cache key SQLAlchemy makes of it on each
+    run, costs more than running it on SQLite.
     """
-    rows = (
-        await session.execute(
-            statement.add_columns(func.count().over().label("total"))
-            .order_by(order_by)
-            .limit(page.limit)
-            .offset(page.offset)
-        )
-    ).all()
+    return (
+        statement.add_columns(func.count().over().label("total"))
+        .order_by(order_by)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+
+
+async def fetch_page(
+    *, session: AsyncSession, statement: Select[Any], values: dict[str, Any], page: PageRequest
+) -> Page[Any]:
+    """Run `statement` (made by `paged`) with the filters' `values`, as one page.
+
+    A page with no rows carries no total: past the last page, one COUNT finds it; on the first
+    page it is 0.
+    """
+    parameters = {**values, "limit": page.limit, "offset": page.offset}
+    rows = (await session.execute(statement, parameters)).all()
     if rows:
         total = rows[0].total
     elif page.offset == 0:
         total = 0
     else:
-        total = await session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+        every_row = statement.limit(None).offset(None).subquery()
+        total = await session.scalar(select(func.count()).select_from(every_row), values) or 0
     return Page(items=[row[0] for row in rows], total=total, limit=page.limit, offset=page.offset)
 
 

@@ -26,6 +26,12 @@ UPDATABLE_FIELDS = ("name", "description", "data", "is_active")
 _TABLE = cast("Table", Context.__table__)
 _RACE = "A context name in the batch was taken by a concurrent request; nothing was written"
 
+# Built once, as every bulk create runs them (see app.services.common.paged).
+_TAKEN_NAMES = select(Context.name).where(
+    Context.owner_id == bindparam("owner_id"), Context.name.in_(bindparam("names", expanding=True))
+)
+_INSERT_RETURNING = insert(Context).returning(Context)
+
 
 def _repeated(values: Iterable[tuple[int, str]]) -> list[int]:
     """Indexes whose value also appears at another index."""
@@ -55,11 +61,7 @@ async def bulk_create_contexts(
     """Create every item or none: 1 SELECT, 1 multi-row INSERT ... RETURNING."""
     names = [item.name for item in items]
     repeated = _repeated(enumerate(names))
-    taken = set(
-        await session.scalars(
-            select(Context.name).where(Context.owner_id == owner.id, Context.name.in_(set(names)))
-        )
-    )
+    taken = set(await session.scalars(_TAKEN_NAMES, {"owner_id": owner.id, "names": names}))
     existing = [index for index, name in enumerate(names) if name in taken]
     if repeated or existing:
         raise _duplicate_names(repeated=repeated, existing=existing)
@@ -72,7 +74,7 @@ async def bulk_create_contexts(
     try:
         # RETURNING order is not guaranteed, and asking SQLAlchemy to guarantee it makes SQLite
         # insert row by row; the names are unique in the batch, so they put rows in order.
-        result = await session.scalars(insert(Context).returning(Context), rows)
+        result = await session.scalars(_INSERT_RETURNING, rows)
         by_name = {row.name: row for row in result.all()}
     except IntegrityError:
         raise Conflict(_RACE) from None

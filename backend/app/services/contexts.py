@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Context, User
@@ -15,6 +18,7 @@ from app.services.common import (
     contains_pattern,
     fetch_page,
     flush_or_conflict,
+    paged,
     storable_id,
 )
 from app.services.errors import Conflict, NotFound
@@ -24,6 +28,20 @@ CONTEXT_NOT_FOUND = "Context not found"
 
 def _name_taken(name: str) -> Conflict:
     return Conflict(f"A context named {name!r} already exists")
+
+
+@cache
+def _contexts_page(filters: frozenset[str]) -> Select[Any]:
+    """The list's statement for these filters, their values bound when it runs: built once per
+    combination (see `paged`)."""
+    statement = select(Context)
+    if "owner_id" in filters:
+        statement = statement.where(Context.owner_id == bindparam("owner_id"))
+    if "pattern" in filters:
+        statement = statement.where(Context.name.ilike(bindparam("pattern"), escape=LIKE_ESCAPE))
+    if "is_active" in filters:
+        statement = statement.where(Context.is_active == bindparam("is_active"))
+    return paged(statement, order_by=Context.id)
 
 
 async def list_contexts(
@@ -37,16 +55,15 @@ async def list_contexts(
     `page.search` matches part of the name, ignoring case."""
     if owner_id is not None and not storable_id(owner_id):
         return Page(items=[], total=0, limit=page.limit, offset=page.offset)
-    statement = select(Context)
+    values: dict[str, Any] = {}
     if owner_id is not None:
-        statement = statement.where(Context.owner_id == owner_id)
+        values["owner_id"] = owner_id
     if page.search:
-        statement = statement.where(
-            Context.name.ilike(contains_pattern(page.search), escape=LIKE_ESCAPE)
-        )
+        values["pattern"] = contains_pattern(page.search)
     if is_active is not None:
-        statement = statement.where(Context.is_active.is_(is_active))
-    return await fetch_page(session=session, statement=statement, order_by=Context.id, page=page)
+        values["is_active"] = is_active
+    statement = _contexts_page(frozenset(values))
+    return await fetch_page(session=session, statement=statement, values=values, page=page)
 
 
 _CONTEXT_OF_OWNER = select(Context).where(

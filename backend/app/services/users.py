@@ -6,9 +6,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from functools import cache
+from typing import Any, Literal
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import BindParameter, Select, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -22,6 +23,7 @@ from app.services.common import (
     contains_pattern,
     fetch_page,
     flush_or_conflict,
+    paged,
     storable_id,
 )
 from app.services.errors import Conflict, Forbidden, NotFound, describe_items
@@ -44,6 +46,26 @@ def _is_superuser(actor: User | None) -> bool:
     return actor is None or actor.is_superuser
 
 
+@cache
+def _users_page(filters: frozenset[str]) -> Select[Any]:
+    """The list's statement for these filters, their values bound when it runs: built once per
+    combination (see `paged`)."""
+    statement = select(User)
+    if "pattern" in filters:
+        pattern: BindParameter[str] = bindparam("pattern")
+        statement = statement.where(
+            or_(
+                User.username.ilike(pattern, escape=LIKE_ESCAPE),
+                User.email.ilike(pattern, escape=LIKE_ESCAPE),
+            )
+        )
+    if "is_active" in filters:
+        statement = statement.where(User.is_active == bindparam("is_active"))
+    if "is_staff" in filters:
+        statement = statement.where(User.is_staff == bindparam("is_staff"))
+    return paged(statement, order_by=User.id)
+
+
 async def list_users(
     *,
     session: AsyncSession,
@@ -53,20 +75,15 @@ async def list_users(
 ) -> Page[User]:
     """A page of users ordered by id; `page.search` matches part of the username or email,
     ignoring case."""
-    statement = select(User)
+    values: dict[str, Any] = {}
     if page.search:
-        pattern = contains_pattern(page.search, form="NFKC")
-        statement = statement.where(
-            or_(
-                User.username.ilike(pattern, escape=LIKE_ESCAPE),
-                User.email.ilike(pattern, escape=LIKE_ESCAPE),
-            )
-        )
+        values["pattern"] = contains_pattern(page.search, form="NFKC")
     if is_active is not None:
-        statement = statement.where(User.is_active.is_(is_active))
+        values["is_active"] = is_active
     if is_staff is not None:
-        statement = statement.where(User.is_staff.is_(is_staff))
-    return await fetch_page(session=session, statement=statement, order_by=User.id, page=page)
+        values["is_staff"] = is_staff
+    statement = _users_page(frozenset(values))
+    return await fetch_page(session=session, statement=statement, values=values, page=page)
 
 
 async def get_user(*, session: AsyncSession, user_id: int) -> User:
