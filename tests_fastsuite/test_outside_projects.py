@@ -400,13 +400,6 @@ def pytest_configure(config):
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "plugin.pytest_configure (tryfirst) imports fastsuite_app before the project's "
-        "conftests' pytest_configure hooks have set the environment the app reads"
-    ),
-)
 def test_the_app_is_imported_after_the_conftests_configure_the_environment(
     pytester: pytest.Pytester,
 ) -> None:
@@ -452,8 +445,8 @@ def test_an_app_that_fails_on_import_is_reported_with_when_it_was_imported(
     result.stderr.fnmatch_lines(
         [
             "ERROR: fastsuite: fastsuite_app = environment_app:app (ini): importing module "
-            "'environment_app' raised KeyError: 'APP_SECRET_KEY' * before the pytest_configure "
-            "hooks of your conftests run: *"
+            "'environment_app' raised KeyError: 'APP_SECRET_KEY' * after the pytest_configure "
+            "hooks of your conftests: *"
         ]
     )
 

@@ -274,12 +274,12 @@ def _resolve_one(config: pytest.Config, spec: SettingSpec) -> Setting:
     return Setting(spec.default, "default")
 
 
-# fastsuite imports the app in its own pytest_configure, which runs before the conftests'
-# (theirs are not tryfirst): what they set up there is not there yet.
-IMPORTED_BEFORE_CONFTEST_HOOKS = (
-    " It is imported when pytest configures, before the pytest_configure hooks of your "
-    "conftests run: if one of them sets the environment (or settings) the module reads, set it "
-    "when the conftest is imported instead, or in the ini file (pytest-env)."
+# fastsuite imports the app at the end of pytest_configure, after the conftests' hooks (unless
+# theirs are trylast too): what a conftest sets up later than that is not there yet.
+WHEN_THE_APP_IS_IMPORTED = (
+    " It is imported when pytest configures, after the pytest_configure hooks of your "
+    "conftests: the environment (or settings) the module reads must be set by then (when a "
+    "conftest is imported or configured, or in the ini file with pytest-env)."
 )
 
 
@@ -316,7 +316,7 @@ def import_from_string(
             f"fastsuite: {where}: importing module {module_name!r} raised "
             f"{type(error).__name__}: {error} "
             f"(at {where_raised.filename}:{where_raised.lineno}). Fix the module, or point "
-            f"{spec_named(name).ini} at another one.{IMPORTED_BEFORE_CONFTEST_HOOKS}"
+            f"{spec_named(name).ini} at another one.{WHEN_THE_APP_IS_IMPORTED}"
         ) from error
     for part in attr_path.split("."):
         try:

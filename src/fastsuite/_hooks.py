@@ -41,7 +41,8 @@ _sessionmaker_restore_key = pytest.StashKey[Callable[[], None]]()
 
 
 def configure(config: pytest.Config, settings: Settings) -> None:
-    """pytest_configure of a project that uses fastsuite (from plugin.py's, which runs first)."""
+    """pytest_configure of a project that uses fastsuite, first half: before every other
+    plugin's and conftest's (plugin.py's tryfirst hook calls it)."""
     # Pushed first, so that nothing the app does when imported reaches a database.
     enabled = not config.option.help
     config.stash[_blocker_key] = _blocker.start(
@@ -55,6 +56,15 @@ def configure(config: pytest.Config, settings: Settings) -> None:
         return  # `pytest --help` works whatever the settings, and imports nothing of the project
     check_choices(settings)
     config.stash[settings_key] = settings
+
+
+def configure_targets(config: pytest.Config) -> None:
+    """Second half, after the conftests' pytest_configure hooks (plugin.py's trylast hook): the
+    app and the other targets imported once what those hooks set up (the environment the app
+    reads, say) is there."""
+    settings = config.stash.get(settings_key, None)
+    if settings is None:
+        return  # `pytest --help`
     # `module:attr` paths are relative to the project's root, as for `uvicorn module:app`.
     if str(config.rootpath) not in sys.path:
         sys.path.insert(0, str(config.rootpath))

@@ -48,6 +48,19 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     # installed plugin (pytest-django's `client`) loses. Which fixtures fill the place is known
     # at configure; pytest reads them when the session starts.
     early_config.pluginmanager.register(types.ModuleType(_FIXTURES), _FIXTURES)
+    early_config.pluginmanager.register(_AfterTheConftests(), "fastsuite.after_the_conftests")
+
+
+class _AfterTheConftests:
+    """The second half of a configured run's pytest_configure, after the conftests' hooks:
+    the environment or settings they set up there are what the app reads when imported."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        if config.pluginmanager.has_plugin("fastsuite._hooks"):
+            from fastsuite import _hooks
+
+            _hooks.configure_targets(config)
 
 
 def _serve_fixtures(config: pytest.Config, source: types.ModuleType) -> None:
