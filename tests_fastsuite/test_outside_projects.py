@@ -1013,7 +1013,7 @@ def test_in_a_configured_project_its_pytest_plugins_fixtures_win_too(items_proje
     # fastsuite's other fixtures stay fastsuite's.
     items_project.makepyfile(
         project_fixtures=PLUGIN_FIXTURES,
-        test_client="""
+        test_plugin_client="""
 from sqlalchemy import text
 
 
@@ -1028,6 +1028,6 @@ async def test_the_harness_session(db_session):
     )
     items_project.makeconftest('pytest_plugins = ["project_fixtures"]')
 
-    result = items_project.runpytest("test_client.py")
+    result = items_project.runpytest("test_plugin_client.py")
 
     result.assert_outcomes(passed=2)
