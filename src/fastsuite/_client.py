@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fastsuite._blocker import ConnectionRefused
 from fastsuite._freshness import FreshObjects
 from fastsuite._isolation import IsolationScope
 from fastsuite._sessions import AppSessions
@@ -65,6 +66,17 @@ class TakingTurns:
         self.fresh: FreshObjects | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await self._take_turn(scope, receive, send)
+        except BaseExceptionGroup as group:
+            # A middleware on a task group (Starlette's BaseHTTPMiddleware) wraps what the route
+            # raised: a refused connection is the test's failure, not one of a group.
+            refusal = _first_refusal(group)
+            if refusal is None:
+                raise
+            raise refusal from None
+
+    async def _take_turn(self, scope: Any, receive: Any, send: Any) -> None:
         if self.lock is None or scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -75,6 +87,13 @@ class TakingTurns:
                 return
             async with fresh.around_request():
                 await self.app(scope, receive, send)
+
+
+def _first_refusal(group: BaseExceptionGroup[BaseException]) -> ConnectionRefused | None:
+    found = group.subgroup(ConnectionRefused)
+    while isinstance(found, BaseExceptionGroup):
+        found = found.exceptions[0]
+    return found
 
 
 def session_override(
