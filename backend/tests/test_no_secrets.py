@@ -35,8 +35,9 @@ def _response(
     status: int = 200,
     path: str = "/api/contexts",
     headers: dict[str, str] | None = None,
+    sent: bytes = b"",
 ) -> httpx.Response:
-    request = httpx.Request("GET", f"http://test{path}")
+    request = httpx.Request("POST" if sent else "GET", f"http://test{path}", content=sent)
     all_headers = {"content-type": content_type, **(headers or {})} if body else headers or {}
     return httpx.Response(status, content=body, headers=all_headers, request=request)
 
@@ -92,6 +93,17 @@ def test_the_check_passes_what_carries_no_password_material(body, content_type, 
     response = _response(body, content_type=content_type or "application/json", path=path)
 
     assert password_material_in(response) == []
+
+
+def test_a_password_key_the_request_sent_may_come_back():
+    # A context's `data` is the client's own JSON: echoing its keys leaks nothing (the OpenAPI
+    # fuzzing generates such keys); one more "password" key than was sent still fails.
+    sent = json.dumps({"name": "c", "data": {"password": "x"}}).encode()
+    echoed = json.dumps({"id": 1, "name": "c", "data": {"password": "x"}}).encode()
+    one_more = json.dumps({"id": 1, "data": {"password": "x"}, "password": "h"}).encode()
+
+    assert password_material_in(_response(echoed, sent=sent)) == []
+    assert password_material_in(_response(one_more, sent=sent)) == ['body: a "password" key']
 
 
 # --- the check, on the suite's clients ------------------------------------------------------
