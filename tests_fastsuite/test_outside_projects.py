@@ -1029,3 +1029,27 @@ async def test_the_harness_session(db_session):
     result = items_project.runpytest("test_plugin_client.py")
 
     result.assert_outcomes(passed=2)
+
+
+def test_fastsuite_loaded_by_a_conftests_pytest_plugins_works(items_project):
+    # Not auto-loaded, not -p: listed in the root conftest, which pytest loads after the place
+    # of the fixtures would have been taken.
+    ini = (items_project.path / "pytest.ini").read_text()
+    (items_project.path / "pytest.ini").write_text(
+        "\n".join(line for line in ini.splitlines() if not line.startswith("addopts"))
+    )
+    items_project.makeconftest('pytest_plugins = ["pytest_asyncio.plugin", "fastsuite.plugin"]')
+    items_project.makepyfile(
+        test_listed="""
+from sqlalchemy import text
+
+
+async def test_the_harness_serves(client, db_session):
+    assert await db_session.scalar(text("SELECT 1")) == 1
+    assert (await client.get("/items")).status_code == 200
+"""
+    )
+
+    result = items_project.runpytest("test_listed.py")
+
+    result.assert_outcomes(passed=1)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 # The plugin that holds the fixtures: fastsuite.fixtures' or, unconfigured, _unconfigured's.
 _FIXTURES = "fastsuite.fixtures"
+_AFTER_THE_CONFTESTS = "fastsuite.after_the_conftests"
 
 # Where an unconfigured run inside a configured one (pytester's in-process runs) keeps what it
 # pushed onto the connection blocker's stack.
@@ -48,7 +49,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     # installed plugin (pytest-django's `client`) loses. Which fixtures fill the place is known
     # at configure; pytest reads them when the session starts.
     early_config.pluginmanager.register(types.ModuleType(_FIXTURES), _FIXTURES)
-    early_config.pluginmanager.register(_AfterTheConftests(), "fastsuite.after_the_conftests")
+    early_config.pluginmanager.register(_AfterTheConftests(), _AFTER_THE_CONFTESTS)
 
 
 class _AfterTheConftests:
@@ -65,7 +66,7 @@ class _AfterTheConftests:
 
 def _serve_fixtures(config: pytest.Config, source: types.ModuleType) -> None:
     place = config.pluginmanager.get_plugin(_FIXTURES)
-    if place is None:  # blocked (-p no:fastsuite.fixtures), or no initial conftests loaded
+    if place is None:  # blocked: -p no:fastsuite.fixtures
         return
     for name in dir(source):
         if not name.startswith("__"):
@@ -76,6 +77,9 @@ def _serve_fixtures(config: pytest.Config, source: types.ModuleType) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS:
         config.addinivalue_line("markers", line)
+    loaded_by_a_conftest = not config.pluginmanager.has_plugin(_FIXTURES)
+    if loaded_by_a_conftest:  # (pytest_plugins): after the place was to be taken; take it now
+        config.pluginmanager.register(types.ModuleType(_FIXTURES), _FIXTURES)
     settings = resolve_settings(config)
     if settings.configured:
         from fastsuite import _hooks, fixtures
@@ -83,6 +87,8 @@ def pytest_configure(config: pytest.Config) -> None:
         _serve_fixtures(config, fixtures)
         config.pluginmanager.register(_hooks, "fastsuite._hooks")
         _hooks.configure(config, settings)
+        if loaded_by_a_conftest:
+            _hooks.configure_targets(config)  # the conftests are loaded already
         return
     # Installed, not used by this project: leave its run alone.
     _startup.cancel()
