@@ -77,8 +77,9 @@ def _serve_fixtures(config: pytest.Config, source: types.ModuleType) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS:
         config.addinivalue_line("markers", line)
-    loaded_by_a_conftest = not config.pluginmanager.has_plugin(_FIXTURES)
-    if loaded_by_a_conftest:  # (pytest_plugins): after the place was to be taken; take it now
+    # Loaded by a conftest (pytest_plugins): after the place was to be taken; take it now.
+    loaded_by_a_conftest = not config.pluginmanager.has_plugin(_AFTER_THE_CONFTESTS)
+    if loaded_by_a_conftest:
         config.pluginmanager.register(types.ModuleType(_FIXTURES), _FIXTURES)
     settings = resolve_settings(config)
     if settings.configured:
