@@ -9,6 +9,31 @@ from __future__ import annotations
 import pytest
 from postgresql_server import POSTGRESQL_URL, requires_postgresql
 
+
+def write_ini(
+    pytester: pytest.Pytester,
+    module: str,
+    *settings: str,
+    app: str = "app",
+    dependency: str | None = "get_session",
+    addopts: str = "",
+    warnings_are_errors: bool = False,
+) -> None:
+    """The pytest.ini of a project whose app lives in `module`: the plugins listed, its app and
+    `Base`, its session dependency (None: none), and any other `settings` lines."""
+    lines = [
+        "[pytest]",
+        "asyncio_mode = auto",
+        f"addopts = -p pytest_asyncio.plugin -p fastsuite{addopts}",
+        *(["filterwarnings = error"] if warnings_are_errors else []),
+        f"fastsuite_app = {module}:{app}",
+        f"fastsuite_metadata = {module}:Base",
+        *([f"fastsuite_session_dependency = {module}:{dependency}"] if dependency else []),
+        *settings,
+    ]
+    pytester.makeini("\n".join(lines))
+
+
 BARE_ANNOTATION_APP = '''
 """A session dependency annotated with a bare generator type, which says nothing of what
 it yields."""
@@ -90,17 +115,7 @@ def test_a_dependency_annotated_with_a_bare_generator_type_is_served(
     # `async def get_db() -> AsyncGenerator:` (grillazz/fastapi-sqlalchemy-asyncpg): the bare
     # type names no yielded class; the run was stopped as if it had declared a non-session.
     pytester.makepyfile(bare_app=BARE_ANNOTATION_APP, test_notes=BARE_ANNOTATION_TEST)
-    pytester.makeini(
-        f"""
-        [pytest]
-        asyncio_mode = auto
-        addopts = -p pytest_asyncio.plugin -p fastsuite
-        filterwarnings = error
-        fastsuite_app = bare_app:{app}
-        fastsuite_metadata = bare_app:Base
-        fastsuite_session_dependency = bare_app:{dependency}
-        """
-    )
+    write_ini(pytester, "bare_app", app=app, dependency=dependency, warnings_are_errors=True)
 
     result = pytester.runpytest_inprocess()
 
@@ -281,17 +296,7 @@ def committing_dependency_project(pytester: pytest.Pytester, setting: str) -> py
     pytester.makepyfile(
         committing_app=COMMITTING_DEPENDENCY_APP, test_notes=COMMITTING_DEPENDENCY_TEST
     )
-    pytester.makeini(
-        f"""
-        [pytest]
-        asyncio_mode = auto
-        addopts = -p pytest_asyncio.plugin -p fastsuite
-        filterwarnings = error
-        fastsuite_app = committing_app:app
-        fastsuite_metadata = committing_app:Base
-        {setting}
-        """
-    )
+    write_ini(pytester, "committing_app", setting, dependency=None, warnings_are_errors=True)
     return pytester
 
 
@@ -408,16 +413,7 @@ def test_the_app_is_imported_after_the_conftests_configure_the_environment(
     pytester.makepyfile(environment_app=ENVIRONMENT_APP)
     pytester.makeconftest(ENVIRONMENT_CONFTEST)
     pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
-    pytester.makeini(
-        """
-        [pytest]
-        asyncio_mode = auto
-        addopts = -p pytest_asyncio.plugin -p fastsuite
-        fastsuite_app = environment_app:app
-        fastsuite_metadata = environment_app:Base
-        fastsuite_session_dependency = environment_app:get_session
-        """
-    )
+    write_ini(pytester, "environment_app")
 
     result = pytester.runpytest_subprocess()
 
@@ -504,17 +500,7 @@ async def test_the_database_numbers_the_jobs(client):
 @pytest.fixture
 def sequence_key_project(pytester: pytest.Pytester) -> pytest.Pytester:
     pytester.makepyfile(sequence_app=SEQUENCE_KEY_APP, test_jobs=SEQUENCE_KEY_TEST)
-    pytester.makeini(
-        """
-        [pytest]
-        asyncio_mode = auto
-        addopts = -p pytest_asyncio.plugin -p fastsuite
-        filterwarnings = error
-        fastsuite_app = sequence_app:app
-        fastsuite_metadata = sequence_app:Base
-        fastsuite_session_dependency = sequence_app:get_session
-        """
-    )
+    write_ini(pytester, "sequence_app", warnings_are_errors=True)
     return pytester
 
 
@@ -584,16 +570,12 @@ async def test_sessions_of_the_factory_share_the_tests_transaction(client):
 
 def orm_sessionmaker_project(pytester: pytest.Pytester, maker: str) -> pytest.Pytester:
     pytester.makepyfile(orm_app=ORM_SESSIONMAKER_APP, test_notes=ORM_SESSIONMAKER_TEST)
-    pytester.makeini(
-        f"""
-        [pytest]
-        asyncio_mode = auto
-        addopts = -p pytest_asyncio.plugin -p fastsuite
-        filterwarnings = error
-        fastsuite_app = orm_app:app
-        fastsuite_metadata = orm_app:Base
-        fastsuite_sessionmaker = orm_app:{maker}
-        """
+    write_ini(
+        pytester,
+        "orm_app",
+        f"fastsuite_sessionmaker = orm_app:{maker}",
+        dependency=None,
+        warnings_are_errors=True,
     )
     return pytester
 
@@ -673,16 +655,7 @@ def test_a_refused_connection_names_the_code_that_opened_it(pytester: pytest.Pyt
     # its own engine: the refusal named only the first test's setup.
     pytester.makepyfile(lifespan_app=LIFESPAN_ENGINE_APP)
     pytester.makepyfile(test_root="async def test_root(client):\n    await client.get('/')\n")
-    pytester.makeini(
-        """
-        [pytest]
-        asyncio_mode = auto
-        addopts = -p pytest_asyncio.plugin -p fastsuite
-        fastsuite_app = lifespan_app:app
-        fastsuite_metadata = lifespan_app:Base
-        fastsuite_session_dependency = lifespan_app:get_session
-        """
-    )
+    write_ini(pytester, "lifespan_app")
 
     result = pytester.runpytest_subprocess()
 
@@ -758,16 +731,7 @@ def test_a_uuid_bound_as_a_string_behaves_as_on_postgresql(pytester: pytest.Pyte
     # `User.id == settings_value` (a str): fine with asyncpg, on SQLite an AttributeError
     # ("'str' object has no attribute 'hex'") from SQLAlchemy's binding of Uuid.
     pytester.makepyfile(uuid_app=UUID_KEY_APP, test_accounts=UUID_KEY_TESTS)
-    pytester.makeini(
-        """
-        [pytest]
-        asyncio_mode = auto
-        addopts = -p pytest_asyncio.plugin -p fastsuite -p no:randomly
-        fastsuite_app = uuid_app:app
-        fastsuite_metadata = uuid_app:Base
-        fastsuite_session_dependency = uuid_app:get_session
-        """
-    )
+    write_ini(pytester, "uuid_app", addopts=" -p no:randomly")
 
     result = pytester.runpytest_inprocess()
 
@@ -806,17 +770,7 @@ def test_a_refused_connection_names_the_project_code_that_called_a_library(
     (pytester.path / "lib" / "site-packages").mkdir()
     (pytester.path / "lib" / "site-packages" / "resultlib.py").write_text(INSTALLED_LIBRARY)
     pytester.makepyfile(lifespan_app=LIFESPAN_ENGINE_APP, test_welcome=CALLS_THE_LIBRARY)
-    pytester.makeini(
-        """
-        [pytest]
-        asyncio_mode = auto
-        addopts = -p pytest_asyncio.plugin -p fastsuite
-        pythonpath = lib/site-packages
-        fastsuite_app = lifespan_app:create_app
-        fastsuite_metadata = lifespan_app:Base
-        fastsuite_session_dependency = lifespan_app:get_session
-        """
-    )
+    write_ini(pytester, "lifespan_app", "pythonpath = lib/site-packages", app="create_app")
 
     result = pytester.runpytest_subprocess()
 
@@ -874,16 +828,7 @@ def test_a_refusal_behind_a_base_http_middleware_is_reported_alone(
         middleware_app=MIDDLEWARE_APP,
         test_report="async def test_report(client):\n    await client.get('/report')\n",
     )
-    pytester.makeini(
-        """
-        [pytest]
-        asyncio_mode = auto
-        addopts = -p pytest_asyncio.plugin -p fastsuite
-        fastsuite_app = middleware_app:app
-        fastsuite_metadata = middleware_app:Base
-        fastsuite_session_dependency = middleware_app:get_session
-        """
-    )
+    write_ini(pytester, "middleware_app")
 
     result = pytester.runpytest_subprocess("-rf")
 
@@ -943,16 +888,11 @@ def test_a_sessionmaker_the_dependency_does_not_open_is_refused_at_start(
         two_makers_app=TWO_SESSIONMAKERS_APP,
         test_root="async def test_root(client):\n    await client.get('/')\n",
     )
-    pytester.makeini(
-        f"""
-        [pytest]
-        asyncio_mode = auto
-        addopts = -p pytest_asyncio.plugin -p fastsuite
-        fastsuite_app = two_makers_app:app
-        fastsuite_metadata = two_makers_app:Base
-        fastsuite_session_dependency = two_makers_app:get_db
-        fastsuite_sessionmaker = two_makers_app:{maker}
-        """
+    write_ini(
+        pytester,
+        "two_makers_app",
+        f"fastsuite_sessionmaker = two_makers_app:{maker}",
+        dependency="get_db",
     )
 
     result = pytester.runpytest_subprocess()
