@@ -54,6 +54,53 @@ def test_client_base_url_is_http_test(items_project):
     result.assert_outcomes(passed=2)
 
 
+CLIENTS_OWN_STATE = """
+import pytest
+
+
+@pytest.mark.parametrize("round", [1, 2])
+async def test_each_client_starts_clean_and_changes_only_itself(client, client_factory, round):
+    other = client_factory()
+    assert other is not client
+    for each in (client, other):
+        assert not each.cookies
+        assert "x-changed" not in each.headers
+        assert each.event_hooks == {"request": [], "response": []}
+        assert not each.is_closed
+    seen = []
+
+    async def hook(request):
+        seen.append(request.url.path)
+
+    client.cookies.set("session", "abc")
+    client.headers["X-Changed"] = str(round)
+    client.event_hooks["request"].append(hook)
+    assert (await client.get("/headers/x-changed")).json() == str(round)
+    assert (await client.get("/headers/cookie")).json() == "session=abc"
+    assert (await other.get("/headers/x-changed")).json() is None
+    assert (await other.get("/headers/cookie")).json() is None
+    assert seen == ["/headers/x-changed", "/headers/cookie"]
+    assert not other.cookies and other.event_hooks["request"] == []
+
+
+CLIENTS = []
+
+
+@pytest.mark.parametrize("round", [1, 2])
+async def test_a_test_s_client_is_closed_after_it(client, round):
+    CLIENTS.append(client)
+    assert [each.is_closed for each in CLIENTS] == [True] * (round - 1) + [False]
+"""
+
+
+def test_clients_share_no_headers_cookies_or_hooks_within_or_across_tests(items_project):
+    items_project.makepyfile(test_clients_own_state=CLIENTS_OWN_STATE)
+
+    result = items_project.runpytest("-p", "no:randomly")
+
+    result.assert_outcomes(passed=4)
+
+
 OVERRIDES_CONFTEST = """
 import items_app
 

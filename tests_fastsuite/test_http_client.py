@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, StreamingResponse
 
-from fastsuite._http_client import TestClient
+from fastsuite._http_client import ClientPrototype, TestClient
 
 
 def make_app() -> FastAPI:
@@ -208,3 +208,61 @@ async def test_plain_requests_take_the_short_road_and_the_rest_httpxs(monkeypatc
             await client.get("/echo", params={"q": "1"})
         with pytest.raises(LookupError, match="send"):
             await client.get("/echo", follow_redirects=True)
+
+
+def _prototype(transport: httpx.AsyncBaseTransport) -> ClientPrototype:
+    made = TestClient.prototype(transport=transport, base_url="http://test", headers={"X-D": "1"})
+    assert made is not None
+    return made
+
+
+async def test_a_client_from_the_prototype_is_what_httpx_builds():
+    transport = httpx.ASGITransport(app=make_app())
+    copy = _prototype(transport).client()
+    built = TestClient(transport=transport, base_url="http://test", headers={"X-D": "1"})
+    assert type(copy) is TestClient
+    assert vars(copy).keys() == vars(built).keys()
+    for name, value in vars(built).items():
+        assert type(vars(copy)[name]) is type(value), name
+    assert copy.headers == built.headers
+    assert copy.base_url == built.base_url
+    assert copy.timeout == built.timeout
+    assert copy.event_hooks == built.event_hooks
+    assert not copy.cookies
+    response = await copy.get("/echo", params={"q": "1"})  # through httpx's own send()
+    assert response.json()["query"] == "q=1"
+    assert ("x-d", "1") in [tuple(pair) for pair in response.json()["headers"]]
+
+
+async def test_clients_from_one_prototype_share_no_state():
+    transport = httpx.ASGITransport(app=make_app())
+    prototype = _prototype(transport)
+    first = prototype.client()
+    await first.get("/login")  # sets a cookie
+    first.headers["X-First"] = "1"
+
+    async def hook(request: httpx.Request) -> None:
+        pass
+
+    first.event_hooks["request"].append(hook)
+    first.timeout = httpx.Timeout(1.0)
+    await first.aclose()
+    second = prototype.client()
+    assert first.cookies["session"] == "abc"
+    assert not second.cookies
+    assert "x-first" not in second.headers
+    assert second.event_hooks == {"request": [], "response": []}
+    assert second.timeout == httpx.Timeout(5.0)
+    assert not second.is_closed
+    echoed = (await second.get("/echo")).json()
+    assert echoed["cookies"] == {}
+
+
+def test_no_prototype_when_a_client_holds_what_a_copy_could_not_have_of_its_own():
+    class KeepsAList(TestClient):
+        def __init__(self, **options):  # type: ignore[no-untyped-def]
+            super().__init__(**options)
+            self.sent: list[httpx.Request] = []
+
+    transport = httpx.ASGITransport(app=make_app())
+    assert KeepsAList.prototype(transport=transport, base_url="http://test", headers={}) is None

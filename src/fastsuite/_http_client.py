@@ -15,8 +15,10 @@ PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.le
 from __future__ import annotations
 
 import datetime
+import enum
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -42,6 +44,53 @@ def _parsed_base(text: str) -> httpx.URL:
             parsed = parsed.copy_with(raw_path=parsed.raw_path + b"/")
         _parsed_bases[text] = parsed
     return parsed
+
+
+def _fresh_cookies(cookies: httpx.Cookies) -> httpx.Cookies | None:
+    return httpx.Cookies() if not cookies.jar else None
+
+
+def _fresh_headers(headers: httpx.Headers) -> httpx.Headers:
+    return headers.copy()
+
+
+def _fresh_dict(mapping: dict[Any, Any]) -> dict[Any, Any] | None:
+    """A dict of lists (event hooks) or of shared values (mounted transports), lists copied."""
+    fresh = {}
+    for key, value in mapping.items():
+        if isinstance(value, list):
+            value = list(value)
+        elif not _shared(value):
+            return None
+        fresh[key] = value
+    return fresh
+
+
+# Values a copy of the prototype may share with it: immutable ones, and the process's transport.
+_SHARED_TYPES = (
+    type(None),
+    bool,
+    int,
+    float,
+    str,
+    bytes,
+    tuple,
+    enum.Enum,
+    httpx.URL,
+    httpx.QueryParams,
+    httpx.Timeout,
+    httpx.AsyncBaseTransport,
+)
+# What a copy gets instead of the prototype's value, by type: None when it cannot be made.
+_FRESH: dict[type, Callable[[Any], Any]] = {
+    httpx.Cookies: _fresh_cookies,
+    httpx.Headers: _fresh_headers,
+    dict: _fresh_dict,
+}
+
+
+def _shared(value: Any) -> bool:
+    return isinstance(value, _SHARED_TYPES) and not isinstance(value, (list, dict))
 
 
 class TestClient(httpx.AsyncClient):
@@ -122,6 +171,24 @@ class TestClient(httpx.AsyncClient):
         )
         return await self._send_directly(request)
 
+    @classmethod
+    def prototype(
+        cls, *, transport: httpx.AsyncBaseTransport, base_url: httpx.URL | str, headers: Any
+    ) -> ClientPrototype | None:
+        """What makes this process's plain clients (see ClientPrototype); None when this
+        version of httpx keeps something in a client that a copy could not have of its own."""
+        made = cls(transport=transport, base_url=base_url, headers=headers)
+        fresh: list[tuple[str, Callable[[Any], Any]]] = []
+        for name, value in vars(made).items():
+            copier = _FRESH.get(type(value))
+            if copier is not None:
+                if copier(value) is None:
+                    return None
+                fresh.append((name, copier))
+            elif not _shared(value):
+                return None
+        return ClientPrototype(made, tuple(fresh))
+
     def _merged_url(self, url: str) -> httpx.URL:
         base = self.base_url
         if base is not self._base_text[0]:
@@ -171,3 +238,29 @@ class TestClient(httpx.AsyncClient):
             raise
         response.elapsed = datetime.timedelta(seconds=time.perf_counter() - start)
         return response
+
+
+class ClientPrototype:
+    """Makes the process's plain clients (the `client` fixture's, one per test) by copying one
+    client built once, instead of running httpx's __init__ for each (which parses and merges
+    the default headers, builds a cookie jar, a timeout, the proxies from the environment...).
+
+    A copy is a TestClient like any: it shares with the prototype only what nobody changes in
+    place (URLs, the timeout, the transport, flags); its headers, cookies, event hooks and
+    mounts are its own. The prototype itself is never handed out, so it never sends a request
+    and its cookie jar stays empty.
+    """
+
+    def __init__(
+        self, client: TestClient, fresh: tuple[tuple[str, Callable[[Any], Any]], ...]
+    ) -> None:
+        self._client = client
+        self._fresh = fresh
+
+    def client(self) -> TestClient:
+        state = vars(self._client).copy()
+        for name, copier in self._fresh:
+            state[name] = copier(state[name])
+        made: TestClient = object.__new__(type(self._client))
+        made.__dict__ = state
+        return made

@@ -40,7 +40,7 @@ from fastsuite._client_options import ClientOptions, client_options
 from fastsuite._config import Settings, settings_key
 from fastsuite._database import LEAKED_ROWS, TestDatabase, describe_leak
 from fastsuite._freshness import FreshObjects
-from fastsuite._http_client import TestClient
+from fastsuite._http_client import ClientPrototype, TestClient
 from fastsuite._isolation import (
     IsolationScope,
     committing_scope,
@@ -397,17 +397,24 @@ class _Live:
     lifespan: _LiveApp
     session_dependency: Callable[..., Any] | None
     client_defaults: _ClientDefaults
+    # Makes the clients given no options (`client`'s): see ClientPrototype.
+    client_prototype: ClientPrototype | None
 
 
 @pytest.fixture(scope="session")
 def _fastsuite_live() -> _Live:
     request = _setup_request.current()
+    lifespan: _LiveApp = request.getfixturevalue("_fastsuite_lifespan")
+    defaults = _ClientDefaults.of(client_options(_settings(request)))
     return _Live(
         request.getfixturevalue("_fastsuite_app"),
         _settings(request).describe("app"),
-        request.getfixturevalue("_fastsuite_lifespan"),
+        lifespan,
         request.getfixturevalue("_fastsuite_session_dependency"),
-        _ClientDefaults.of(client_options(_settings(request))),
+        defaults,
+        TestClient.prototype(
+            transport=lifespan.transport, base_url=defaults.base_url, headers=defaults.headers
+        ),
     )
 
 
@@ -537,9 +544,14 @@ class _ServedApp:
     transport: httpx.ASGITransport
     scope: IsolationScope
     defaults: _ClientDefaults
+    prototype: ClientPrototype | None
 
     def client(self, **options: Any) -> httpx.AsyncClient:
         """A client with the settings' base URL and headers; `headers` are added to those."""
+        if not options and self.prototype is not None:
+            plain = self.prototype.client()
+            self.scope.close_later(plain.aclose)
+            return plain
         options.setdefault("base_url", self.defaults.base_url)
         given = options.pop("headers", None)
         headers = self.defaults.headers  # the client copies them
@@ -580,7 +592,12 @@ def _served_app(app: FastAPI, live: _Live, test: _Test) -> Iterator[_ServedApp]:
         if log is not None and not scope.commits_for_real:
             turns.fresh = FreshObjects(test.session, log)
         test.served = _ServedApp(
-            app, live.configured_as, live.lifespan.transport, scope, live.client_defaults
+            app,
+            live.configured_as,
+            live.lifespan.transport,
+            scope,
+            live.client_defaults,
+            live.client_prototype,
         )
         try:
             yield test.served
