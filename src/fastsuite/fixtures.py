@@ -165,10 +165,11 @@ async def _fastsuite_database(
 
 
 # pytest visits every fixture of a test's closure for every test, cached or not (10 to 30 µs
-# each), and builds a `request` fixture each time one of them names it (20 µs). So the closure
-# of a test taking `client` and `db_session` holds seven of the harness's fixtures: three
-# session ones (`_fastsuite_app`, `_fastsuite_process`, `_fastsuite_live`, which fetch the
-# others with getfixturevalue() once), `_fastsuite_test` and the three public ones; none names
+# each; a function-scoped one, set up and torn down, about 60 µs), and builds a `request`
+# fixture each time one of them names it (20 µs). So the closure of a test taking `client` and
+# `db_session` holds six of the harness's fixtures: three session ones (`_fastsuite_app`,
+# `_fastsuite_test`, `_fastsuite_live`, which fetch the others with getfixturevalue() once) and
+# the three public ones, which open the test's transaction themselves (_test_share); none names
 # `request` (they take it from _setup_request). Session ones stay in the closure, set up
 # before any module, class or function fixture of the first test that needs them.
 
@@ -347,15 +348,17 @@ async def _fastsuite_event_loop() -> asyncio.AbstractEventLoop:
     return asyncio.get_running_loop()
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Process:
-    """What the tests' transactions and sessions need of this process, fetched once."""
+    """What the tests' transactions and sessions need of this process, fetched once; and the
+    running test's share of the database (see _test_share)."""
 
     engine: AsyncEngine
     database: TestDatabase
     loop: asyncio.AbstractEventLoop
     app_sessionmaker: async_sessionmaker[Any] | None
     app_sessions: AppSessions
+    current: _Test | None = None
 
     def run(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
         """Run one of the harness's coroutines on the session's loop, from a sync fixture."""
@@ -364,8 +367,14 @@ class _Process:
         return self.loop.run_until_complete(coroutine)
 
 
+# Session scope, although it stands for the test: each test's share of the database (its
+# transaction, its session) is opened by the first of the test's fixtures that needs it
+# (db_session, client, ...) and closed by that fixture's teardown (_test_share). A function-
+# scoped fixture of its own would cost pytest as much per test as the BEGIN, the session and
+# the ROLLBACK together. Its name in a test's closure tells the hooks (_hooks.py) that the test
+# runs in the harness's transaction.
 @pytest.fixture(scope="session")
-def _fastsuite_process() -> _Process:
+def _fastsuite_test() -> _Process:
     request = _setup_request.current()
     return _Process(
         request.getfixturevalue("_fastsuite_engine"),
@@ -423,52 +432,64 @@ class _Test:
     """One test's share of the database: its transaction, its session; and the app served from
     them while a client of the test's needs it."""
 
+    item: pytest.Item
     scope: IsolationScope
     session: AsyncSession
     process: _Process
     served: _ServedApp | None = None
 
 
-def _test_in(scope: IsolationScope, process: _Process) -> _Test:
+def _test_in(item: pytest.Item, scope: IsolationScope, process: _Process) -> _Test:
     """The test's session, of the app's class and options, in `scope`; the app's session factory
     and the factories sent there too, until the scope closes its resources."""
     session, close = _open_session(scope, process.app_sessionmaker, process.app_sessions)
     scope.close_later(close)
-    return _Test(scope, session, process)
+    return _Test(item, scope, session, process)
 
 
-async def _close_then_roll_back(
-    scope: IsolationScope, opened: AbstractAsyncContextManager[IsolationScope]
-) -> BaseException | None:
-    """Close what the test left open, then roll its transaction back whatever happened; return
-    the first error of the closing (see IsolationScope.close_resources)."""
+async def _end_test(
+    scope: IsolationScope,
+    opened: AbstractAsyncContextManager[IsolationScope],
+    database: TestDatabase | None,
+) -> tuple[BaseException | None, dict[str, tuple[int, int]]]:
+    """Close what the test left open, then roll its transaction back whatever happened; then,
+    for an outer transaction, look for rows committed past it. Return the first error of the
+    closing (see IsolationScope.close_resources) and the leaked rows (in `database`, unless
+    None: a transaction nested in a seed's)."""
     try:
-        return await scope.close_resources()
+        close_error = await scope.close_resources()
     finally:
         await opened.__aexit__(None, None, None)
+    leaked = {} if database is None else await database.leaked_rows(scope.ended_intact)
+    return close_error, leaked
 
 
-# One sync fixture per test holds its transaction and its session: each fixture costs pytest
-# tens of µs per test, and an async one costs pytest-asyncio's machinery (its hook, a Runner.run
-# with SIGINT handling for the setup and another for the teardown) several times the BEGIN and
-# ROLLBACK it is there for. Its coroutines run on the session's loop (_Process.run).
-@pytest.fixture
-def _fastsuite_test(_fastsuite_process: _Process) -> Iterator[_Test]:
-    request, process = _setup_request.current(), _fastsuite_process
+@contextmanager
+def _test_share(process: _Process) -> Iterator[_Test]:
+    """The running test's share of the database: opened here by the first of its fixtures that
+    asks (and closed when that fixture is torn down, after every fixture set up later, which
+    are the only ones that can use it), or the one already open."""
+    request = _setup_request.current()
+    item = request.node
+    if process.current is not None and process.current.item is item:
+        yield process.current
+        return
     engine, database, run = process.engine, process.database, process.run
     request.config.stash[QUERY_LOG_KEY].start_test()
-    if db_marker_options(request.node).transaction:
+    if db_marker_options(item).transaction:
         if _seed_scopes:
             pytest.fail(
                 # Named after the innermost seed fixture: the class's when a class seeds too.
-                COMMIT_INSIDE_SEED.format(test=request.node.nodeid, fixture=_seed_scopes[-1][0]),
+                COMMIT_INSIDE_SEED.format(test=item.nodeid, fixture=_seed_scopes[-1][0]),
                 pytrace=False,
             )
         scope = committing_scope(engine)
         close_error = None
         try:
-            yield _test_in(scope, process)
+            process.current = _test_in(item, scope, process)
+            yield process.current
         finally:
+            process.current = None
             close_error = run(scope.close_resources())
             run(database.restore())
         if close_error is not None:
@@ -478,14 +499,14 @@ def _fastsuite_test(_fastsuite_process: _Process) -> Iterator[_Test]:
     opened = isolated_scope(engine, enclosing)
     scope = run(opened.__aenter__())
     try:
-        yield _test_in(scope, process)
+        process.current = _test_in(item, scope, process)
+        yield process.current
     finally:
-        close_error = run(_close_then_roll_back(scope, opened))
-    if enclosing is None:
-        leaked = run(database.leaked_rows(scope.ended_intact))
-        if leaked:
-            run(database.restore())
-            pytest.fail(LEAKED_ROWS.format(tables=describe_leak(leaked)), pytrace=False)
+        process.current = None
+        close_error, leaked = run(_end_test(scope, opened, None if enclosing else database))
+    if leaked:
+        run(database.restore())
+        pytest.fail(LEAKED_ROWS.format(tables=describe_leak(leaked)), pytrace=False)
     if close_error is not None:
         raise close_error
 
@@ -504,7 +525,7 @@ async def _fastsuite_engine_guard(_fastsuite_database: TestDatabase) -> AsyncIte
 
 
 @pytest.fixture
-def db_session(_fastsuite_test: _Test) -> AsyncSession:
+def db_session(_fastsuite_test: _Process) -> Iterator[AsyncSession]:
     """Function scope. A session of the app's class and options inside this test's transaction.
 
     The app's requests in the same test use the same transaction, so each sees the other's
@@ -514,7 +535,8 @@ def db_session(_fastsuite_test: _Test) -> AsyncSession:
     and a ROLLBACK per test (plus a row-count query for the leak guard, off in-memory SQLite).
     May be wrapped, aliased or replaced: `client` and the factories do not go through it.
     """
-    return _fastsuite_test.session
+    with _test_share(_fastsuite_test) as test:
+        yield test.session
 
 
 @pytest.fixture
@@ -609,7 +631,7 @@ def _served_app(app: FastAPI, live: _Live, test: _Test) -> Iterator[_ServedApp]:
 
 @pytest.fixture
 def client(
-    app: FastAPI, _fastsuite_live: _Live, _fastsuite_test: _Test
+    app: FastAPI, _fastsuite_live: _Live, _fastsuite_test: _Process
 ) -> Iterator[httpx.AsyncClient]:
     """Function scope. An httpx.AsyncClient bound to the app, base URL http://test.
 
@@ -621,13 +643,13 @@ def client(
     more than db_session: the app and its lifespan are shared by the process.
     May be wrapped (headers, a login), aliased or replaced; client_factory does not use it.
     """
-    with _served_app(app, _fastsuite_live, _fastsuite_test) as served:
+    with _test_share(_fastsuite_test) as test, _served_app(app, _fastsuite_live, test) as served:
         yield served.client()
 
 
 @pytest.fixture
 def client_factory(
-    app: FastAPI, _fastsuite_live: _Live, _fastsuite_test: _Test
+    app: FastAPI, _fastsuite_live: _Live, _fastsuite_test: _Process
 ) -> Iterator[ClientFactory]:
     """Function scope. `client_factory(**options)` makes more clients like `client`.
 
@@ -637,24 +659,26 @@ def client_factory(
     the value given here), the others (cookies, follow_redirects, ...) go to httpx as they
     are. Costs nothing until called.
     """
-    with _served_app(app, _fastsuite_live, _fastsuite_test) as served:
+    with _test_share(_fastsuite_test) as test, _served_app(app, _fastsuite_live, test) as served:
         yield served.client
 
 
 @pytest.fixture
-def assert_num_queries(_fastsuite_test: _Test) -> AssertNumQueries:
+def assert_num_queries(_fastsuite_test: _Process) -> Iterator[AssertNumQueries]:
     """Function scope. `with assert_num_queries(n):` fails unless the block runs n statements.
 
     The failure lists the statements with their parameters. BEGIN/SAVEPOINT/RELEASE/ROLLBACK
     are the isolation's and are not counted. Costs nothing when unused.
     """
-    return _queries.assert_num_queries
+    with _test_share(_fastsuite_test):
+        yield _queries.assert_num_queries
 
 
 @pytest.fixture
-def assert_max_queries(_fastsuite_test: _Test) -> AssertMaxQueries:
+def assert_max_queries(_fastsuite_test: _Process) -> Iterator[AssertMaxQueries]:
     """Function scope. `with assert_max_queries(n):` fails if the block runs more than n."""
-    return _queries.assert_max_queries
+    with _test_share(_fastsuite_test):
+        yield _queries.assert_max_queries
 
 
 @pytest.fixture
