@@ -226,6 +226,55 @@ def test_nothing_left_behind(app):
 """
 
 
+LATE_USERS = """
+import pytest
+from sqlalchemy import func, select
+from items_app import Item
+
+
+@pytest.fixture
+async def writes_at_teardown(db_session):
+    yield
+    db_session.add(Item(name="session-at-teardown"))
+    await db_session.flush()
+
+
+@pytest.fixture
+async def posts_at_teardown(client):
+    yield
+    assert (await client.post("/items", json={"name": "client-at-teardown"})).status_code == 201
+    assert sorted((await client.get("/items")).json())[0] == "client-at-teardown"
+
+
+async def test_the_client_opens_the_transaction(posts_at_teardown, writes_at_teardown):
+    pass
+
+
+async def test_the_session_opens_it(writes_at_teardown, posts_at_teardown, client_factory):
+    assert (await client_factory().get("/items")).json() == []
+
+
+async def test_a_query_budget_opens_it(assert_num_queries, request):
+    session = request.getfixturevalue("db_session")
+    with assert_num_queries(1):
+        await session.scalar(select(func.count()).select_from(Item))
+
+
+async def test_nothing_was_kept(db_session):
+    assert await db_session.scalar(select(func.count()).select_from(Item)) == 0
+"""
+
+
+def test_the_transaction_outlasts_every_fixture_using_it_whichever_opened_it(items_project):
+    # Fixtures set up after the one that opened the test's transaction (the first harness
+    # fixture set up) are torn down before it: they still find it open, and it is rolled back.
+    items_project.makepyfile(test_late_users=LATE_USERS)
+
+    result = items_project.runpytest("-p", "no:randomly")
+
+    result.assert_outcomes(passed=4)
+
+
 @pytest.mark.parametrize(
     "args", [[], ["-o", "fastsuite_sessionmaker="]], ids=["sessionmaker", "dependency-override"]
 )
