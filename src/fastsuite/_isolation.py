@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
 )
 
-from fastsuite import _savepoints
+from fastsuite import _direct_calls, _savepoints
 
 if TYPE_CHECKING:
     from fastsuite._sessions import AppSessions
@@ -40,6 +40,9 @@ class IsolationScope:
 
     bind: AsyncConnection | AsyncEngine
     transaction: AsyncTransaction | None = None
+    # The engine whose kept connection an outer transaction runs on (None when nested, or
+    # committing for real): what close_scope() gives a new connection should it fail.
+    engine: AsyncEngine | None = None
     # Serialises the app's request sessions: sessions on one connection must nest (each
     # SAVEPOINT released before the enclosing one), which concurrent requests would break.
     request_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -72,10 +75,79 @@ class IsolationScope:
 
     def sessionmaker(self, app_sessions: AppSessions) -> async_sessionmaker[AsyncSession]:
         """A factory of the app's sessions (its class, its options) that work in this scope."""
-        options = dict(app_sessions.options)
-        if not self.commits_for_real:
-            options["join_transaction_mode"] = JOIN_MODE
-        return async_sessionmaker(bind=self.bind, class_=app_sessions.class_, **options)
+        return _sessionmaker(self.bind, app_sessions, self.commits_for_real)
+
+
+@dataclass(frozen=True)
+class _MadeFor:
+    bind: AsyncConnection | AsyncEngine
+    app_sessions: AppSessions
+    commits_for_real: bool
+    maker: async_sessionmaker[AsyncSession]
+
+
+# The test scopes of a process mostly share one bind (the kept connection), so their session
+# factory is made once: the last one made is kept, and used again for the same bind and options.
+_last_made: list[_MadeFor] = []
+
+
+def _sessionmaker(
+    bind: AsyncConnection | AsyncEngine, app_sessions: AppSessions, commits_for_real: bool
+) -> async_sessionmaker[AsyncSession]:
+    if _last_made:
+        last = _last_made[0]
+        if (
+            last.bind is bind
+            and last.app_sessions is app_sessions
+            and last.commits_for_real is commits_for_real
+        ):
+            return last.maker
+    options = dict(app_sessions.options)
+    if not commits_for_real:
+        options["join_transaction_mode"] = JOIN_MODE
+    maker = async_sessionmaker(bind=bind, class_=app_sessions.class_, **options)
+    _last_made[:] = [_MadeFor(bind, app_sessions, commits_for_real, maker)]
+    return maker
+
+
+async def open_scope(
+    engine: AsyncEngine, enclosing: IsolationScope | None = None
+) -> IsolationScope:
+    """A transaction for close_scope() to roll back: outer, or nested in `enclosing`."""
+    if enclosing is not None and isinstance(enclosing.bind, AsyncConnection):
+        connection = enclosing.bind
+        transaction = await connection.begin_nested()
+        _savepoints.always_roll_back_innermost(connection)
+        return IsolationScope(connection, transaction)
+    connection = await _kept_connection(engine)
+    try:
+        transaction = await connection.begin()
+    except BaseException:
+        await release_kept_connection(engine)  # whatever state it is in, the next test's is new
+        raise
+    _savepoints.reset(connection)
+    return IsolationScope(connection, transaction, engine=engine)
+
+
+async def close_scope(scope: IsolationScope) -> None:
+    """Roll back the transaction of open_scope(), whatever happened in it."""
+    transaction, connection = scope.transaction, scope.bind
+    assert transaction is not None
+    assert isinstance(connection, AsyncConnection)
+    if scope.engine is None:  # nested
+        if transaction.is_active:
+            await transaction.rollback()
+        return
+    try:
+        active = transaction.is_active
+        scope.ended_intact = active and await _driver_in_transaction(connection)
+        if active:
+            await transaction.rollback()
+        if connection.in_transaction():  # one the test began after ending the scope's
+            await connection.rollback()
+    except BaseException:
+        await release_kept_connection(scope.engine)
+        raise
 
 
 @asynccontextmanager
@@ -83,32 +155,17 @@ async def isolated_scope(
     engine: AsyncEngine, enclosing: IsolationScope | None = None
 ) -> AsyncIterator[IsolationScope]:
     """A transaction rolled back at the end, whatever happened: outer, or nested in `enclosing`."""
-    if enclosing is not None and isinstance(enclosing.bind, AsyncConnection):
-        connection = enclosing.bind
-        transaction = await connection.begin_nested()
-        _savepoints.always_roll_back_innermost(connection)
-        try:
-            yield IsolationScope(connection, transaction)
-        finally:
-            if transaction.is_active:
-                await transaction.rollback()
-        return
-    connection = await _kept_connection(engine)
+    scope = await open_scope(engine, enclosing)
     try:
-        transaction = await connection.begin()
-        _savepoints.reset(connection)
-        scope = IsolationScope(connection, transaction)
-        try:
-            yield scope
-        finally:
-            scope.ended_intact = transaction.is_active and await _driver_in_transaction(connection)
-            if transaction.is_active:
-                await transaction.rollback()
-            if connection.in_transaction():  # one the test began after ending the scope's
-                await connection.rollback()
+        yield scope
     except BaseException:
-        await release_kept_connection(engine)  # whatever state it is in, the next test's is new
+        try:
+            await close_scope(scope)
+        finally:
+            if scope.engine is not None:
+                await release_kept_connection(engine)
         raise
+    await close_scope(scope)
 
 
 # The connection the tests' transactions run on, per engine, kept open from one test to the
@@ -137,7 +194,11 @@ async def _driver_in_transaction(connection: AsyncConnection) -> bool | None:
     A COMMIT sent behind SQLAlchemy's back (raw SQL, the driver) leaves SQLAlchemy believing
     its transaction open; sqlite3 and aiosqlite know better.
     """
-    raw = await connection.get_raw_connection()
+    sync_connection = connection.sync_connection
+    if sync_connection is not None and _direct_calls.never_waits(sync_connection.dialect):
+        raw = sync_connection.connection  # already open: nothing to wait for
+    else:
+        raw = await connection.get_raw_connection()
     in_transaction = getattr(raw.driver_connection, "in_transaction", None)
     return in_transaction if isinstance(in_transaction, bool) else None
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
-from contextlib import AbstractAsyncContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
@@ -43,8 +43,10 @@ from fastsuite._freshness import FreshObjects
 from fastsuite._http_client import ClientPrototype, TestClient
 from fastsuite._isolation import (
     IsolationScope,
+    close_scope,
     committing_scope,
     isolated_scope,
+    open_scope,
     redirect_sessionmaker,
     release_kept_connection,
 )
@@ -448,9 +450,7 @@ def _test_in(item: pytest.Item, scope: IsolationScope, process: _Process) -> _Te
 
 
 async def _end_test(
-    scope: IsolationScope,
-    opened: AbstractAsyncContextManager[IsolationScope],
-    database: TestDatabase | None,
+    scope: IsolationScope, database: TestDatabase | None
 ) -> tuple[BaseException | None, dict[str, tuple[int, int]]]:
     """Close what the test left open, then roll its transaction back whatever happened; then,
     for an outer transaction, look for rows committed past it. Return the first error of the
@@ -459,7 +459,7 @@ async def _end_test(
     try:
         close_error = await scope.close_resources()
     finally:
-        await opened.__aexit__(None, None, None)
+        await close_scope(scope)
     leaked = {} if database is None else await database.leaked_rows(scope.ended_intact)
     return close_error, leaked
 
@@ -496,14 +496,13 @@ def _test_share(process: _Process) -> Iterator[_Test]:
             raise close_error
         return
     enclosing = _seed_scopes[-1][1] if _seed_scopes else None
-    opened = isolated_scope(engine, enclosing)
-    scope = run(opened.__aenter__())
+    scope = run(open_scope(engine, enclosing))
     try:
         process.current = _test_in(item, scope, process)
         yield process.current
     finally:
         process.current = None
-        close_error, leaked = run(_end_test(scope, opened, None if enclosing else database))
+        close_error, leaked = run(_end_test(scope, None if enclosing else database))
     if leaked:
         run(database.restore())
         pytest.fail(LEAKED_ROWS.format(tables=describe_leak(leaked)), pytrace=False)
