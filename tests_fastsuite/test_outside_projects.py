@@ -310,23 +310,173 @@ def test_a_committing_dependency_keeps_its_writes_through_the_sessionmaker(
     project.runpytest_inprocess().assert_outcomes(passed=1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "_client.session_override serves a session that is closed, never committed: closing it "
-        "rolls its SAVEPOINT back, so the writes of a route whose dependency commits for it "
-        "(grillazz/fastapi-sqlalchemy-asyncpg's get_db) are gone after the request"
-    ),
-)
 def test_a_committing_dependency_keeps_its_writes_through_the_session_dependency(
     pytester: pytest.Pytester,
 ) -> None:
-    # The porting guide's own recipe (fastsuite_session_dependency) for grillazz's get_db.
+    # The porting guide's own recipe (fastsuite_session_dependency) for grillazz's get_db: the
+    # session fastsuite served in its place was closed, never committed, and closing it rolled
+    # its SAVEPOINT back: the next request found nothing.
     project = committing_dependency_project(
         pytester, "fastsuite_session_dependency = committing_app:get_db"
     )
 
-    project.runpytest_inprocess().assert_outcomes(passed=1)
+    result = project.runpytest_inprocess()
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "  session dependency: committing_app:get_db runs as written; its sessions "
+            "(committing_app:SessionFactory) join the test's transaction"
+        ]
+    )
+
+
+DEPENDENCY_AROUND_ROUTE_APP = '''
+"""Session dependencies that commit after the route and roll back when it raises, one on the
+app's sessionmaker, one on the engine; and one that only closes its session."""
+
+from fastapi import Depends, FastAPI, HTTPException
+from sqlalchemy import String, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(50))
+
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+SessionFactory = async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def from_the_sessionmaker():
+    async with SessionFactory() as session:
+        try:
+            yield session
+            await session.commit()
+        except Exception:
+            await session.rollback()
+            raise
+
+
+async def from_the_engine():
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        async with session.begin():
+            yield session
+
+
+async def never_commits():
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        yield session
+
+
+def create_app(dependency):
+    app = FastAPI()
+
+    @app.post("/notes")
+    async def add(text: str, session: AsyncSession = Depends(dependency)) -> None:
+        session.add(Note(text=text))
+        await session.flush()
+        if text == "refused":
+            raise HTTPException(409, "refused after the flush")
+
+    @app.get("/notes/count")
+    async def count(session: AsyncSession = Depends(dependency)) -> int:
+        return await session.scalar(select(func.count()).select_from(Note))
+
+    return app
+
+
+sessionmaker_app = create_app(from_the_sessionmaker)
+engine_app = create_app(from_the_engine)
+never_commits_app = create_app(never_commits)
+'''
+
+DEPENDENCY_AROUND_ROUTE_TESTS = """
+import os
+
+from sqlalchemy import func, select
+
+from around_app import Note
+
+KEPT = int(os.environ["NOTES_KEPT"])
+
+
+async def test_a_write_the_dependency_commits_is_there_for_the_next_request(client):
+    assert (await client.post("/notes", params={"text": "kept"})).status_code == 200
+    assert (await client.get("/notes/count")).json() == KEPT
+
+
+async def test_a_route_that_raises_after_a_flush_is_rolled_back(client):
+    assert (await client.post("/notes", params={"text": "refused"})).status_code == 409
+    assert (await client.get("/notes/count")).json() == 0
+
+
+async def test_one_kept_and_one_refused(client):
+    await client.post("/notes", params={"text": "kept"})
+    await client.post("/notes", params={"text": "refused"})
+    assert (await client.get("/notes/count")).json() == KEPT
+
+
+async def test_the_tests_writes_were_rolled_back(db_session):
+    assert await db_session.scalar(select(func.count()).select_from(Note)) == 0
+"""
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(("from_the_sessionmaker", "sessionmaker_app", 1), id="on-its-sessionmaker"),
+        pytest.param(("from_the_engine", "engine_app", 1), id="on-the-engine"),
+        pytest.param(("never_commits", "never_commits_app", 0), id="never-commits"),
+    ]
+)
+def dependency_around_route_project(
+    pytester: pytest.Pytester, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> pytest.Pytester:
+    dependency, app, kept = request.param
+    pytester.makepyfile(
+        around_app=DEPENDENCY_AROUND_ROUTE_APP, test_around=DEPENDENCY_AROUND_ROUTE_TESTS
+    )
+    write_ini(
+        pytester,
+        "around_app",
+        app=app,
+        dependency=dependency,
+        addopts=" -p no:randomly",
+        warnings_are_errors=True,
+    )
+    monkeypatch.setenv("NOTES_KEPT", str(kept))
+    return pytester
+
+
+def test_what_the_session_dependency_does_around_the_route_happens_in_the_test(
+    dependency_around_route_project: pytest.Pytester,
+) -> None:
+    # What the app's dependency does after the route, it does in the test: a commit keeps the
+    # route's writes for the next request, a rollback on error drops them, and a dependency
+    # that never commits keeps nothing (as on a real database); the test rolls it all back.
+    result = dependency_around_route_project.runpytest_inprocess()
+
+    result.assert_outcomes(passed=4)
+
+
+@pytest.mark.slow
+@requires_postgresql
+def test_what_the_session_dependency_does_around_the_route_happens_on_postgresql(
+    dependency_around_route_project: pytest.Pytester,
+) -> None:
+    result = dependency_around_route_project.runpytest_subprocess(
+        f"--fastsuite-db-url={POSTGRESQL_URL}"
+    )
+
+    result.assert_outcomes(passed=4)
 
 
 UVLOOP_CONFTEST = """

@@ -30,6 +30,7 @@ from fastsuite._config import SETTING_SPECS, Settings, check_choices, settings_k
 from fastsuite._markers import skip_postgresql_only
 from fastsuite._provision import describe_url
 from fastsuite._queries import QUERY_LOG_KEY
+from fastsuite._session_dependency import describe_serving
 from fastsuite._targets import resolve_targets, targets_key
 
 SESSIONS_FROM_ROUTES = (
@@ -153,6 +154,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if targets is not None:
         sessions = targets.sessions.describe() if targets.sessions else SESSIONS_FROM_ROUTES
         lines.append(f"  session: {sessions}")
+        serving = describe_serving(targets.session_dependency, targets.sessionmaker_where)
+        if serving is not None:
+            lines.append(f"  session dependency: {serving}")
     return ["fastsuite:", *lines, *_loop_scopes.header_lines(config)]
 
 
