@@ -53,6 +53,7 @@ def configure(config: pytest.Config, settings: Settings) -> None:
     )
     # Before pytest-asyncio's own pytest_configure reads them.
     _loop_scopes.default_to_session_loop(config)
+    config.addinivalue_line("filterwarnings", _anyio.WARNING_FILTER)
     if config.option.help:
         return  # `pytest --help` works whatever the settings, and imports nothing of the project
     check_choices(settings)
@@ -173,6 +174,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    process = getattr(item, "funcargs", {}).get("_fastsuite_process")
+    _anyio.warn_of_unapplied_backend_options(item, process.loop if process else None)
     try:
         yield
     finally:
