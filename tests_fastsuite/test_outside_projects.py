@@ -479,6 +479,109 @@ def test_what_the_session_dependency_does_around_the_route_happens_on_postgresql
     result.assert_outcomes(passed=4)
 
 
+HELPER_DATABASE = '''
+"""The engine, the sessionmaker, and a helper that opens a session from it."""
+
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+_SESSIONMAKER = async_sessionmaker(engine, expire_on_commit=False)
+
+
+def new_session():
+    return _SESSIONMAKER()
+'''
+
+HELPER_APP = '''
+"""A session dependency that opens its session through a helper of another module."""
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import String, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+import helper_database
+from helper_database import new_session
+
+OPENED = []
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(50))
+
+
+async def through_the_module():
+    OPENED.append("through_the_module")
+    async with helper_database.new_session() as session:
+        yield session
+
+
+async def through_the_function():
+    OPENED.append("through_the_function")
+    async with new_session() as session:
+        yield session
+
+
+def create_app(dependency):
+    app = FastAPI()
+
+    @app.post("/notes")
+    async def add(text: str, session: AsyncSession = Depends(dependency)) -> int:
+        session.add(Note(text=text))
+        await session.commit()
+        return await session.scalar(select(func.count()).select_from(Note))
+
+    return app
+
+
+module_app = create_app(through_the_module)
+function_app = create_app(through_the_function)
+'''
+
+HELPER_TEST = """
+from helper_app import OPENED
+
+
+async def test_the_apps_dependency_runs_as_written(client):
+    assert (await client.post("/notes", params={"text": "one"})).json() == 1
+    assert len(OPENED) == 1
+"""
+
+
+@pytest.mark.parametrize(
+    ("dependency", "app"),
+    [("through_the_module", "module_app"), ("through_the_function", "function_app")],
+)
+def test_a_dependency_that_opens_its_session_through_a_helper_runs_as_written(
+    pytester: pytest.Pytester, dependency: str, app: str
+) -> None:
+    # rafsaf/minimal-fastapi-postgres-template: `get_session` opens its session through
+    # `database_session.get_async_session()`, which calls the module's sessionmaker. fastsuite
+    # found no sessionmaker and served a session in the dependency's place: the dependency never
+    # ran, and the project's coverage gate (--cov-fail-under=100) failed the run.
+    pytester.makepyfile(
+        helper_database=HELPER_DATABASE, helper_app=HELPER_APP, test_helper=HELPER_TEST
+    )
+    write_ini(pytester, "helper_app", app=app, dependency=dependency, warnings_are_errors=True)
+
+    result = pytester.runpytest_inprocess()
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"  session dependency: helper_app:{dependency} runs as written; its sessions "
+            "(helper_database:_SESSIONMAKER) join the test's transaction"
+        ]
+    )
+
+
 UVLOOP_CONFTEST = """
 import pytest
 

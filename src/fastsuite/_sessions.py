@@ -234,7 +234,7 @@ def _check_dependency_opens(
     raise pytest.UsageError(
         OTHER_SESSIONMAKER.format(
             dependency=settings.describe("session_dependency"),
-            opened=f"{getattr(dependency, '__module__', '')}:{named[0]}",
+            opened=qualified_name(dependency, named[0]),
             maker=settings.describe("sessionmaker"),
         )
     )
@@ -339,25 +339,69 @@ def redirected_sessionmaker(
     found = sessionmaker_opened_by(dependency) if dependency is not None else None
     if found is None:
         return None
-    return found[1], f"{getattr(dependency, '__module__', '')}:{found[0]}"
+    return found[1], qualified_name(dependency, found[0])
 
 
 def sessionmaker_opened_by(
     dependency: Callable[..., Any],
 ) -> tuple[str, async_sessionmaker[Any]] | None:
     """The one async_sessionmaker a generator dependency's code names (a global or a
-    closure's): the factory its sessions come from. (A function that returns one is no
-    session dependency: the routes' declarations tell that apart.)"""
+    closure's), or else the one the functions it calls name (`database.new_session()`, a
+    helper returning `SessionLocal()`): the factory its sessions come from, with its name
+    (`module:name` when a helper of another module names it). (A function that returns one is
+    no session dependency: the routes' declarations tell that apart.)"""
     function = inspect.unwrap(dependency)
     if not (inspect.isasyncgenfunction(function) or inspect.isgeneratorfunction(function)):
         return None
-    names = inspect.getclosurevars(function)
-    makers = {
+    makers = _makers_named_by(function)
+    if not makers:
+        for helper in _functions_called_by(function):
+            module = getattr(helper, "__module__", None)
+            for key, (name, maker) in _makers_named_by(helper).items():
+                shown = name if module == function.__module__ else f"{module}:{name}"
+                makers.setdefault(key, (shown, maker))
+    return next(iter(makers.values())) if len(makers) == 1 else None
+
+
+def qualified_name(dependency: Callable[..., Any] | None, name: str) -> str:
+    """A name sessionmaker_opened_by gave, as `module:name`."""
+    return name if ":" in name else f"{getattr(dependency, '__module__', '')}:{name}"
+
+
+def _makers_named_by(function: Callable[..., Any]) -> dict[int, tuple[str, Any]]:
+    names = _closure_names(function)
+    if names is None:
+        return {}
+    return {
         id(value): (name, value)
         for name, value in {**names.globals, **names.nonlocals}.items()
         if makes_async_sessions(value)
     }
-    return next(iter(makers.values())) if len(makers) == 1 else None
+
+
+def _functions_called_by(function: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
+    """The plain functions `function`'s code names: globals and closure variables, and the
+    attributes it reads of the modules it names (`database.new_session`)."""
+    names = _closure_names(function)
+    if names is None:
+        return
+    code = getattr(inspect.unwrap(function), "__code__", None)
+    attributes = code.co_names if code is not None else ()
+    for value in {**names.globals, **names.nonlocals}.values():
+        if inspect.ismodule(value):
+            for attribute in attributes:
+                inner = getattr(value, attribute, None)
+                if inspect.isfunction(inner):
+                    yield inner
+        elif inspect.isfunction(value):
+            yield value
+
+
+def _closure_names(function: Callable[..., Any]) -> inspect.ClosureVars | None:
+    try:
+        return inspect.getclosurevars(inspect.unwrap(function))
+    except (TypeError, ValueError):  # a builtin, a callable object: its code is not there to read
+        return None
 
 
 def _yielded_class(dependency: Callable[..., Any]) -> type | None:
