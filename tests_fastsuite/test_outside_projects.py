@@ -582,6 +582,74 @@ def test_a_dependency_that_opens_its_session_through_a_helper_runs_as_written(
     )
 
 
+TRUSTED_HOSTS_APP = '''
+"""An app behind TrustedHostMiddleware, its hosts from the settings."""
+
+from fastapi import FastAPI
+from fastapi.middleware.trustedhost import TrustedHostMiddleware
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+async def get_session():
+    yield None
+
+
+app = FastAPI()
+app.add_middleware(TrustedHostMiddleware, allowed_hosts=["localhost", "*.example.com"])
+
+
+@app.get("/health")
+async def health() -> str:
+    return "ok"
+'''
+
+TRUSTED_HOSTS_TEST = """
+async def test_health(client):
+    assert (await client.get("/health")).status_code == 200
+"""
+
+
+@pytest.mark.parametrize(
+    ("setting", "outcome"),
+    [
+        ("", "refused"),
+        ("fastsuite_base_url = http://localhost", "passed"),
+        ("fastsuite_base_url = https://api.example.com", "passed"),
+        ("fastsuite_client_headers = Host: localhost", "passed"),
+        ("fastsuite_base_url = http://example.org", "refused"),
+    ],
+)
+def test_a_client_host_the_apps_trusted_hosts_refuse_stops_the_run(
+    pytester: pytest.Pytester, setting: str, outcome: str
+) -> None:
+    # rafsaf/minimal-fastapi-postgres-template's client fixture sent `Host: localhost`; deleted
+    # with the rest of the plumbing, every request got 400 "Invalid host header", and each test
+    # failed on its own assertion ("assert 400 == 200", a JSONDecodeError) without a word of why.
+    pytester.makepyfile(hosts_app=TRUSTED_HOSTS_APP, test_hosts=TRUSTED_HOSTS_TEST)
+    write_ini(pytester, "hosts_app", *([setting] if setting else []))
+
+    result = pytester.runpytest_subprocess()
+
+    if outcome == "passed":
+        result.assert_outcomes(passed=1)
+        return
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    host = "example.org" if setting else "test"
+    result.stdout.fnmatch_lines(
+        [
+            f"*fastsuite: the app's TrustedHostMiddleware allows the hosts 'localhost', "
+            f"'*.example.com', not {host!r}, where the `client` fixtures send their requests "
+            '(fastsuite_base_url = *): each would get 400 "Invalid host header". Set '
+            "fastsuite_base_url to a URL on an allowed host (http://localhost), or send a "
+            "`Host` header in fastsuite_client_headers.*"
+        ]
+    )
+
+
 UVLOOP_CONFTEST = """
 import pytest
 

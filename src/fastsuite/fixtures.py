@@ -59,6 +59,7 @@ from fastsuite._queries import QUERY_LOG_KEY, QueryLog
 from fastsuite._session_dependency import commits_after_the_route, unused_dependency_problem
 from fastsuite._sessions import AppSessions, learn_app_sessions
 from fastsuite._targets import Targets, targets_key
+from fastsuite._trusted_hosts import untrusted_host_problem
 from fastsuite._unconfigured import NOT_CONFIGURED
 
 _T = TypeVar("_T")
@@ -190,6 +191,9 @@ def _fastsuite_app() -> FastAPI:
         )
         if problem is not None:
             _configuration_error(request, problem)
+    problem = untrusted_host_problem(app, settings)
+    if problem is not None:
+        _configuration_error(request, problem)
     return app
 
 
