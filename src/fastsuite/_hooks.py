@@ -174,7 +174,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    process = getattr(item, "funcargs", {}).get("_fastsuite_process")
+    process = getattr(item, "funcargs", {}).get("_fastsuite_test")  # the _Process, session-scoped
     _anyio.warn_of_unapplied_backend_options(item, process.loop if process else None)
     try:
         yield
