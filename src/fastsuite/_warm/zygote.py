@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fastsuite._warm import checks, child, learning, tracing
+from fastsuite._warm import checks, child, learning, metadata, tracing
 from fastsuite._warm.protocol import MAX_FDS, receive_request, send_reply, send_request
 from fastsuite._warm.state import (
     DEFAULT_IDLE_SECONDS,
@@ -71,11 +71,13 @@ class _Zygote:
     random_states: list[random.Random] = field(default_factory=list)
     baseline: set[str] = field(default_factory=set)
     guarded: set[str] = field(default_factory=set)
+    guarded_packages: frozenset[str] = frozenset()  # learning.packages_of(guarded)
     learned_mtime: int = 0
     last_refusal: str = ""
     restart_when_idle: bool = False
     stopping: bool = False
     spare: _Spare | None = None
+    last_run: tuple[list[str], str] | None = None  # argv and directory, for the spare's guess
 
 
 def main() -> None:
@@ -160,7 +162,9 @@ def _import_checked(name: str) -> str | None:
 def _settle(zygote: _Zygote) -> None:
     """After (more) preloading: random states to reseed, the heap frozen, files stamped."""
     _drop_spare(zygote)  # it has the heap as it was
-    _list_distributions()
+    # What a run's entry-point scans read, in memory (stamped before it is read).
+    absolute_folders = [folder for folder in sys.path if os.path.isabs(folder)]
+    metadata_stamps = metadata.remember(absolute_folders, learning.THIRD_PARTY_ROOTS)
     zygote.preloaded = len(sys.modules)
     zygote.guarded = {
         name
@@ -169,6 +173,7 @@ def _settle(zygote: _Zygote) -> None:
         and not learning.is_own(name)  # preloaded only while pytest leaves them alone
         and not learning.rewrite_disabled(module)
     }
+    zygote.guarded_packages = learning.packages_of(zygote.guarded)
     # Frozen objects are out of gc.get_objects()' reach: the list grows with each preload.
     zygote.random_states += [
         obj
@@ -179,20 +184,11 @@ def _settle(zygote: _Zygote) -> None:
     gc.freeze()
     site_folders = [folder for folder in sys.path if folder.startswith(learning.THIRD_PARTY_ROOTS)]
     site_folders += [folder.rstrip(os.sep) for folder in learning.THIRD_PARTY_ROOTS]
-    zygote.stamps = checks.take_stamps(checks.module_files(), site_folders)
+    zygote.stamps = {
+        **metadata_stamps,
+        **checks.take_stamps(checks.module_files(), site_folders),
+    }
     zygote.learned_mtime = _mtime(zygote.paths.learned)
-
-
-def _list_distributions() -> None:
-    """What a run's first entry-point scan would do first (pytest scans every distribution once
-    for each `-p`): importlib.metadata lists each folder of sys.path and keeps that listing for
-    as long as the folder's mtime stays the same, in a cold run as in a child. Only absolute
-    folders: a relative one would be the zygote's, not the caller's."""
-    import importlib.metadata
-
-    folders = [folder for folder in sys.path if os.path.isabs(folder)]
-    for _distribution in importlib.metadata.distributions(path=folders):
-        pass
 
 
 def _listen(paths: Paths) -> socket.socket:
@@ -249,7 +245,7 @@ def _accept(zygote: _Zygote) -> None:
             send_reply(conn, _status(zygote))
         elif operation == "run" and _run(zygote, conn, request, fds):
             return  # the connection now belongs to the child's run
-    except (OSError, ValueError, KeyError, ConnectionError) as error:
+    except (OSError, EOFError, ValueError, KeyError) as error:
         _log(f"bad request: {error!r}")
     finally:
         for fd in fds:
@@ -276,7 +272,8 @@ def _run(zygote: _Zygote, conn: socket.socket, request: dict[str, Any], fds: lis
         pid = os.fork()
         if pid == 0:
             _close_for_child(zygote)
-            _run_child(zygote, conn, request, fds)
+            _run_child(zygote, conn, request, fds, child.prepare(zygote.paths.learned, None))
+    zygote.last_run = (list(request["argv"]), str(request["cwd"]))
     send_reply(conn, {"pid": pid})
     zygote.children[pid] = conn
     zygote.selector.register(conn, selectors.EVENT_READ, pid)
@@ -287,15 +284,19 @@ def _run(zygote: _Zygote, conn: socket.socket, request: dict[str, Any], fds: lis
 
 
 def _run_child(
-    zygote: _Zygote, conn: socket.socket, request: dict[str, Any], fds: list[int]
+    zygote: _Zygote,
+    conn: socket.socket,
+    request: dict[str, Any],
+    fds: list[int],
+    prepared: child.Prepared,
 ) -> None:
     child.run(
         conn,
         request,
         fds,
         zygote.random_states,
-        zygote.guarded,
-        zygote.paths.learned,
+        zygote.guarded_packages,
+        prepared,
         zygote.paths.pycache,
     )
 
@@ -337,13 +338,16 @@ def _wait_as_spare(zygote: _Zygote, line: socket.socket) -> None:
     gc.unfreeze()
     gc.get_objects()
     gc.freeze()
+    # What the next run builds first, for the arguments and directory of the last one.
+    guess = None if os.environ.get("PYTEST_DEBUG") else zygote.last_run  # traces to stderr
+    prepared = child.prepare(zygote.paths.learned, guess)
     try:
         request, fds = receive_request(line, max_fds=MAX_FDS + 1)
-    except (OSError, ValueError, ConnectionError):
+    except (OSError, EOFError, ValueError):
         os._exit(0)  # the zygote replaced this spare, or went away
     line.close()
     conn = socket.socket(fileno=fds[0])
-    _run_child(zygote, conn, request, fds[1:])
+    _run_child(zygote, conn, request, fds[1:], prepared)
 
 
 def _hand_to_spare(
