@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fastsuite._warm import checks, child, learning, metadata, tracing
+from fastsuite._warm import checks, child, learning, metadata, tracing, watching
 from fastsuite._warm.protocol import MAX_FDS, receive_request, send_reply, send_request
 from fastsuite._warm.state import (
     DEFAULT_IDLE_SECONDS,
@@ -78,6 +78,7 @@ class _Zygote:
     stopping: bool = False
     spare: _Spare | None = None
     last_run: tuple[list[str], str] | None = None  # argv and directory, for the spare's guess
+    watcher: watching.Watcher | None = None
 
 
 def main() -> None:
@@ -184,10 +185,12 @@ def _settle(zygote: _Zygote) -> None:
     gc.freeze()
     site_folders = [folder for folder in sys.path if folder.startswith(learning.THIRD_PARTY_ROOTS)]
     site_folders += [folder.rstrip(os.sep) for folder in learning.THIRD_PARTY_ROOTS]
-    zygote.stamps = {
-        **metadata_stamps,
-        **checks.take_stamps(checks.module_files(), site_folders),
-    }
+    module_files = checks.module_files()
+    if zygote.watcher is not None:
+        zygote.watcher.close()
+    # Watched from before the stamps are taken: a change after them is reported.
+    zygote.watcher = watching.watch([*metadata_stamps, *module_files, *site_folders])
+    zygote.stamps = {**metadata_stamps, **checks.take_stamps(module_files, site_folders)}
     zygote.learned_mtime = _mtime(zygote.paths.learned)
 
 
@@ -389,7 +392,8 @@ def _refusal(
         return "the interpreter runs with other flags"
     if environment_key(request["env"]) != zygote.paths.key:
         return "the environment changed"
-    if (changed := checks.first_change(zygote.stamps)) is not None:
+    quiet = zygote.watcher is not None and zygote.watcher.quiet()
+    if not quiet and (changed := checks.first_change(zygote.stamps)) is not None:
         _restart_when_idle(zygote)
         return f"{changed} changed since it was preloaded"
     allowed = _allowed_descriptors(zygote) | {conn.fileno(), *fds}
@@ -407,6 +411,8 @@ def _allowed_descriptors(zygote: _Zygote) -> set[int]:
     allowed |= {other.fileno() for other in zygote.children.values()}
     if zygote.spare is not None:
         allowed.add(zygote.spare.line.fileno())
+    if zygote.watcher is not None:
+        allowed.add(zygote.watcher.fd)
     return allowed
 
 
@@ -417,6 +423,8 @@ def _close_for_child(zygote: _Zygote) -> None:
         other.close()
     if zygote.spare is not None:
         zygote.spare.line.close()
+    if zygote.watcher is not None:
+        zygote.watcher.close()
     for fd in (*zygote.wakeup, zygote.lock_fd):
         os.close(fd)
 
