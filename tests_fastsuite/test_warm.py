@@ -418,6 +418,23 @@ def test_a_changed_preloaded_file_runs_cold_and_restarts_the_zygote(warm):
 
 
 @pytest.mark.slow
+def test_a_usage_error_reads_as_a_cold_run(warm):
+    _started(warm)
+    # Another environment (one more variable): no zygote serves it yet.
+    cold = warm.run("--no-such-option", FASTSUITE_PROBE_VARIABLE="1")
+    hot = warm.run("--no-such-option")
+
+    def without_ours(stderr: str) -> list[str]:
+        return [line for line in stderr.splitlines() if not line.startswith("fastsuite-warm")]
+
+    assert served(cold) == "cold run: no zygote serves this environment yet"
+    assert served(hot) == "warm"
+    assert hot.returncode == cold.returncode == 4
+    assert without_ours(hot.stderr) == without_ours(cold.stderr)
+    assert "pytest: error: unrecognized arguments: --no-such-option" in hot.stderr
+
+
+@pytest.mark.slow
 def test_changed_metadata_of_a_distribution_runs_cold_and_restarts_the_zygote(warm):
     """The zygote reads the distributions' metadata once (fastsuite._warm.metadata); an edit
     in place must not leave a run with what the file said before."""

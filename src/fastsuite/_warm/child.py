@@ -31,9 +31,9 @@ from typing import Any
 import pytest
 from _pytest.config import get_config as _get_config
 
-from fastsuite._warm import fallback, learning
+from fastsuite._warm import fallback, learning, prerewrite
 from fastsuite._warm.protocol import send_reply
-from fastsuite._warm.state import TIMING_ENV
+from fastsuite._warm.state import TIMING_ENV, Paths
 
 
 class Refusal(BaseException):
@@ -82,6 +82,7 @@ class Prepared:
     """
 
     learned_path: Path
+    rewritten_path: Path
     marks: Marks = field(default_factory=lambda: Marks())
     phases: _Phases = field(default_factory=lambda: _Phases())
     plugins: list[object] = field(default_factory=list)
@@ -96,26 +97,49 @@ class Prepared:
         self.modules = set(sys.modules)
 
 
-def prepare(learned_path: Path, last_run: tuple[list[str], str] | None) -> Prepared:
+def prepare(paths: Paths, last_run: tuple[list[str], str] | None) -> Prepared:
     """A spare's preparation; with `last_run`'s arguments and directory, pytest's first Config."""
-    prepared = Prepared(learned_path)
+    prepared = Prepared(paths.learned, paths.rewritten)
     if last_run is None:
         return prepared
     argv, cwd = last_run
     try:
         os.chdir(cwd)
-        prepared.config = _get_config(list(argv[1:]), prepared.plugins, **_get_config_keywords())
+        keywords = _get_config_keywords(argv)
+        prepared.config = _get_config(list(argv[1:]), prepared.plugins, **keywords)
     except Exception:
-        return Prepared(learned_path)  # nothing of it is used: the run builds its own
+        return Prepared(paths.learned, paths.rewritten)  # the run builds its own
     prepared.args, prepared.cwd = list(argv[1:]), cwd
     return prepared
 
 
-def _get_config_keywords() -> dict[str, str]:
-    """What pytest.main passes to get_config besides the arguments and plugins."""
-    if "prog" in inspect.signature(_get_config).parameters:
-        return {"prog": "pytest.main()"}
-    return {}
+def _get_config_keywords(argv: list[str]) -> dict[str, str]:
+    """What _run_pytest's call passes to get_config besides the arguments and plugins."""
+    if "prog" not in inspect.signature(_get_config).parameters:
+        return {}
+    return {"prog": _prog(argv) or "pytest.main()"}
+
+
+def _prog(argv: list[str]) -> str | None:
+    """The program name a cold `pytest` shows in its usage and errors, where pytest takes one
+    (9.1 and later; before, argparse's own: the script's name, the same warm or cold)."""
+    import _pytest.config
+
+    get_prog_name = getattr(_pytest.config, "_get_prog_name", None)
+    main = getattr(_pytest.config, "_main", None)
+    if get_prog_name is None or main is None or "prog" not in inspect.signature(main).parameters:
+        return None
+    return str(get_prog_name(argv))
+
+
+def _pytest_main(args: list[str], plugins: list[object]) -> int:
+    """pytest.main, but with the program name of a cold run (not "pytest.main()")."""
+    import _pytest.config
+
+    prog = _prog(sys.argv)
+    if prog is None:
+        return int(pytest.main(args, plugins=plugins))
+    return int(_pytest.config._main(args=args, plugins=plugins, prog=prog))
 
 
 @contextmanager
@@ -135,7 +159,7 @@ def _prepared_config(prepared: Prepared) -> Iterator[None]:
             config is not None
             and args == prepared.args
             and plugins is prepared.plugins
-            and keywords == _get_config_keywords()
+            and keywords == _get_config_keywords(sys.argv)
             and os.getcwd() == prepared.cwd
         ):
             return config
@@ -195,10 +219,11 @@ def _reopen_standard_streams() -> None:
 def _run_pytest(conn: socket.socket, guarded: frozenset[str], prepared: Prepared) -> int:
     prepared.phases.mark("pytest.main")
     with refusing_to_rewrite(guarded, prepared.marks), _prepared_config(prepared):
-        code = pytest.main(sys.argv[1:], plugins=prepared.plugins)
+        code = _pytest_main(sys.argv[1:], prepared.plugins)
     conn.close()
     sys.stdout.flush()
     learning.record(prepared.learned_path, sys.modules, prepared.modules, prepared.marks.marked)
+    prerewrite.record(prepared.rewritten_path, sys.modules)
     prepared.phases.mark("recorded")
     return int(code)
 

@@ -18,9 +18,10 @@ from fastsuite._warm.state import Paths, paths_for
 def run() -> int:
     paths = paths_for(dict(os.environ))  # before the tests change the environment
     sys_path = list(sys.path)  # before pytest adds the project's folders
+    import _pytest.config
     import pytest
 
-    from fastsuite._warm import learning
+    from fastsuite._warm import learning, prerewrite
     from fastsuite._warm.child import refusing_to_rewrite
 
     # Pytest imports the plugin itself; a module of this package it would rewrite must not be
@@ -28,9 +29,12 @@ def run() -> int:
     learning.forget_rewritable_own_modules()
     before = set(sys.modules)
 
+    # What the `pytest` script runs (console_main is its deprecated name since pytest 9.1).
+    console_main = getattr(_pytest.config, "_console_main", pytest.console_main)
     with refusing_to_rewrite(set()) as marks:
-        code = pytest.console_main()
+        code = console_main()
     learning.record(paths.learned, sys.modules, before, marks.marked)
+    prerewrite.record(paths.rewritten, sys.modules)
     start_zygote(paths, sys_path)
     return code
 

@@ -96,6 +96,11 @@ class Paths:
         return self.directory / f"{self.key}.preload.json"
 
     @property
+    def rewritten(self) -> Path:
+        """What pytest rewrote in the last run (fastsuite._warm.prerewrite)."""
+        return self.directory / f"{self.key}.rewritten.json"
+
+    @property
     def log(self) -> Path:
         return self.directory / f"{self.key}.log"
 

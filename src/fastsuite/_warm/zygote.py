@@ -30,7 +30,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fastsuite._warm import checks, child, learning, metadata, tracing, watching
+from fastsuite._warm import (
+    checks,
+    child,
+    learning,
+    metadata,
+    prerewrite,
+    tracing,
+    watching,
+)
 from fastsuite._warm.protocol import MAX_FDS, receive_request, send_reply, send_request
 from fastsuite._warm.state import (
     DEFAULT_IDLE_SECONDS,
@@ -275,7 +283,7 @@ def _run(zygote: _Zygote, conn: socket.socket, request: dict[str, Any], fds: lis
         pid = os.fork()
         if pid == 0:
             _close_for_child(zygote)
-            _run_child(zygote, conn, request, fds, child.prepare(zygote.paths.learned, None))
+            _run_child(zygote, conn, request, fds, child.prepare(zygote.paths, None))
     zygote.last_run = (list(request["argv"]), str(request["cwd"]))
     send_reply(conn, {"pid": pid})
     zygote.children[pid] = conn
@@ -343,7 +351,11 @@ def _wait_as_spare(zygote: _Zygote, line: socket.socket) -> None:
     gc.freeze()
     # What the next run builds first, for the arguments and directory of the last one.
     guess = None if os.environ.get("PYTEST_DEBUG") else zygote.last_run  # traces to stderr
-    prepared = child.prepare(zygote.paths.learned, guess)
+    prepared = child.prepare(zygote.paths, guess)
+    # While it waits: the test modules of the last run rewritten ahead as they are edited, into
+    # the cache the run reads (sys.pycache_prefix, as the run will have it).
+    sys.pycache_prefix = str(zygote.paths.pycache)
+    prerewrite.wait(line, zygote.paths.rewritten)
     try:
         request, fds = receive_request(line, max_fds=MAX_FDS + 1)
     except (OSError, EOFError, ValueError):
