@@ -435,6 +435,30 @@ def test_a_usage_error_reads_as_a_cold_run(warm):
 
 
 @pytest.mark.slow
+def test_an_edited_test_module_is_rewritten_ahead_and_runs_as_edited(warm):
+    """The spare rewrites the asserts of a test module the last run imported, once it is edited
+    (fastsuite._warm.prerewrite): the run finds them in its cache, as pytest wrote them."""
+    _started(warm)
+    assert served(warm.run("-q")) == "warm"  # it records what pytest rewrote
+    probe = warm.project / "test_probe.py"
+    cache = Path(warm.env["FASTSUITE_WARM_DIR"]) / "pycache"
+    cached = [path for path in cache.rglob("test_probe.*.pyc") if "pytest" in path.name]
+    assert len(cached) == 1, cached
+    before = cached[0].read_bytes()
+    probe.write_text(PASSING_AND_FAILING.replace("VALUE == 2", "VALUE != 2"))
+
+    deadline = time.monotonic() + 60
+    while cached[0].read_bytes() == before:
+        assert time.monotonic() < deadline, warm.log()
+        time.sleep(0.1)
+    edited = warm.run("-q")
+
+    assert served(edited) == "warm"
+    assert edited.returncode == 0
+    assert "2 passed" in edited.stdout
+
+
+@pytest.mark.slow
 def test_changed_metadata_of_a_distribution_runs_cold_and_restarts_the_zygote(warm):
     """The zygote reads the distributions' metadata once (fastsuite._warm.metadata); an edit
     in place must not leave a run with what the file said before."""

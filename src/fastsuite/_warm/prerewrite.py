@@ -45,7 +45,8 @@ def record(path: Path, modules: dict[str, ModuleType]) -> None:
         if config is not None:
             pass_hook = bool(_enable_assertion_pass_hook(config))
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps({"files": sorted(files), "pass_hook": pass_hook}))
+    stamps = {file: checks.stamp(file) for file in sorted(files)}
+    temporary.write_text(json.dumps({"files": stamps, "pass_hook": pass_hook}))
     os.replace(temporary, path)
 
 
@@ -72,25 +73,26 @@ def wait(line: Any, recorded: Path) -> None:
     """Until `line` has something to read: the recorded files rewritten as they change."""
     try:
         data = json.loads(recorded.read_text())
-        files, pass_hook = [str(file) for file in data["files"]], bool(data["pass_hook"])
-    except (OSError, ValueError, KeyError, TypeError):
-        files, pass_hook = [], False
-    watcher = watching.watch(files) if files else None
+        seen = {str(file): tuple(stamp) if stamp else None for file, stamp in data["files"].items()}
+        config = _IniOnly(bool(data["pass_hook"]))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return  # nothing recorded: the request is read as it comes
+    watcher = watching.watch(seen) if seen else None
     if watcher is None:
-        return  # nothing to watch: the request is read as it comes
+        return
     try:
-        seen = {file: checks.stamp(file) for file in files}
-        config = _IniOnly(pass_hook)
+        # From the stamps the run left: an edit made before the watching began counts too.
         while True:
-            readable, _, _ = select.select([line, watcher.fd], [], [])
-            if line in readable:
-                return
-            if watcher.quiet():
-                continue
-            for file in files:
-                if (stamp := checks.stamp(file)) != seen[file]:
+            for file, before in seen.items():
+                if (stamp := checks.stamp(file)) != before:
                     seen[file] = stamp
                     _rewrite(file, config)
+            while True:
+                readable, _, _ = select.select([line, watcher.fd], [], [])
+                if line in readable:
+                    return
+                if not watcher.quiet():
+                    break
     finally:
         watcher.close()
 
