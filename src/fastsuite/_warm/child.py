@@ -163,7 +163,6 @@ def _prepared_config(prepared: Prepared) -> Iterator[None]:
             and os.getcwd() == prepared.cwd
         ):
             return config
-
         return _get_config(args, plugins, **keywords)
 
     _pytest.config.get_config = get_config

@@ -3,9 +3,11 @@
 Started in the background by the client (`python -m fastsuite._warm.zygote ARGS`), one per
 environment (a lock file says which one serves). It refuses to fork, and the client runs cold,
 when the request comes from other interpreter flags or another environment, when a preloaded
-file changed (then it restarts itself, fresh), or when forking is unsafe. After N runs it
-restarts (a fresh string hashing seed); after an idle hour it exits. While it idles, the next
-run's child is already forked (a spare, its copy of the heap made), waiting for the request.
+file changed (then it restarts itself, fresh; fastsuite._warm.watching says when to look), or
+when forking is unsafe. After N runs it restarts (a fresh string hashing seed); after an idle
+hour it exits. While it idles, the next run's child is already forked (a spare, its copy of the
+heap made, pytest's first Config built for the last run's arguments, edited test modules
+rewritten), waiting for the request.
 
 PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
@@ -339,7 +341,9 @@ def _fork_spare(zygote: _Zygote) -> None:
 
 def _wait_as_spare(zygote: _Zygote, line: socket.socket) -> None:
     """In the spare: the zygote's handlers and descriptors let go, the heap's pages copied (as
-    the run's first touches would copy them), then the request, or the end of the line."""
+    the run's first touches would copy them), the next run's first steps taken (child.prepare;
+    the test modules edited meanwhile rewritten, fastsuite._warm.prerewrite), then the
+    request, or the end of the line."""
     signal.set_wakeup_fd(-1)
     for signum in (signal.SIGTERM, signal.SIGCHLD):
         signal.signal(signum, signal.SIG_DFL)
