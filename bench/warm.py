@@ -147,7 +147,12 @@ def main() -> None:
             capture_output=True,
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
-        ref_env = {**base, "PYTHONPATH": str(source / "src")}
+        # A state folder of its own: the ref's --status must not meet this version's zygotes.
+        ref_env = {
+            **base,
+            "PYTHONPATH": str(source / "src"),
+            "FASTSUITE_WARM_DIR": str(scratch / "state-ref"),
+        }
         legs[options.compare_ref] = ([str(BIN / "pytest"), *ARGS], ref_env)
         legs[f"warm {options.compare_ref}"] = ([str(BIN / "fastsuite-warm"), *ARGS], ref_env)
     if options.warm_only:
@@ -219,10 +224,6 @@ def report(samples: dict[tuple[str, str], list[tuple[float, float]]], legs: list
             )
 
 
-if __name__ == "__main__":
-    main()
-
-
 def report_phases(phases: dict[tuple[str, str], list[dict[str, tuple[float, float]]]]) -> None:
     for (leg, what), runs in phases.items():
         print()
@@ -234,3 +235,7 @@ def report_phases(phases: dict[tuple[str, str], list[dict[str, tuple[float, floa
             since = statistics.median(run[name][0] for run in runs if name in run)
             cpu = statistics.median(run[name][1] for run in runs if name in run)
             print(f"| {name} | {since:.1f} | {cpu:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from types import ModuleType
 
 import pytest
 
+from fastsuite._warm import control
 from fastsuite._warm.fallback import cold_reason
 from fastsuite._warm.learning import is_forbidden, is_preloadable, packages_of
 from fastsuite._warm.protocol import receive_message, receive_request, send_request
@@ -229,6 +231,28 @@ def test_a_request_and_its_descriptors_cross_the_socket(tmp_path):
         client.close()
         with pytest.raises(EOFError):
             receive_message(server)
+
+
+def test_status_removes_sockets_nobody_serves_and_leaves_other_versions_alone(
+    state_dir, monkeypatch
+):
+    monkeypatch.setenv("FASTSUITE_WARM_DIR", str(state_dir))
+    stale = state_dir / "0000000000000000.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as gone:
+        gone.bind(str(stale))  # then closed: nobody serves it
+    other = state_dir / "1111111111111111.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(other))
+        listener.listen(1)
+        # A zygote that does not speak this version's protocol: it hangs up on the request.
+        answer = threading.Thread(target=lambda: listener.accept()[0].close())
+        answer.start()
+
+        assert control._zygotes() == []
+
+        answer.join()
+    assert not stale.exists()
+    assert other.exists()
 
 
 @dataclass

@@ -52,7 +52,9 @@ def stop() -> int:
 
 
 def _zygotes() -> list[tuple[str, dict[str, Any]]]:
-    """Every zygote of this user: (socket, its status); sockets nobody serves are removed."""
+    """Every zygote of this user: (socket, its status); sockets nobody serves are removed. A
+    zygote that does not answer as this version's do (another version of fastsuite shares the
+    folder, say) is left alone."""
     found = []
     for path in sorted(state_dir().glob("*.sock")):
         try:
@@ -60,8 +62,10 @@ def _zygotes() -> list[tuple[str, dict[str, Any]]]:
                 sock.connect(str(path))
                 send_request(sock, {"op": "status"}, [])
                 found.append((str(path), receive_message(sock)))
-        except (OSError, EOFError):
+        except (ConnectionRefusedError, FileNotFoundError):
             path.unlink(missing_ok=True)
+        except (OSError, EOFError):
+            continue
     return found
 
 
