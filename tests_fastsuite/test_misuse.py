@@ -88,3 +88,61 @@ def test_without_auto_mode_an_async_test_is_told_which_setting_to_add(items_proj
     left_to_pytest = {"failed": 1} if int(pytest.__version__.split(".")[0]) >= 9 else {"skipped": 1}
     result.assert_outcomes(passed=1, errors=1, **left_to_pytest)
     result.stdout.fnmatch_lines(["*ERROR at setup of test_unmarked*", NOT_AUTO])
+
+
+OWN_SYNC_CLIENT = """
+import pytest
+
+
+class OwnClient:
+    # The project's own sync client (a TestClient, say), kept while it ports to fastsuite.
+    def get(self, path):
+        return path
+
+
+@pytest.fixture
+def client():
+    return OwnClient()
+"""
+WRAPPED_CLIENT = """
+import pytest
+
+
+@pytest.fixture
+def client(client):
+    client.headers["X-Wrapped"] = "yes"
+    return client
+"""
+SYNC_CLIENT_TEST = """
+def test_sync_client(client):
+    assert client.get("/items") == "/items"
+"""
+
+
+def test_a_sync_test_with_a_project_client_of_its_own_is_left_alone(items_project):
+    # A project porting step by step keeps its TestClient fixture named `client`: the name is
+    # the project's there, not the harness's.
+    items_project.makeconftest(OWN_SYNC_CLIENT)
+    items_project.makepyfile(test_own_client=SYNC_CLIENT_TEST)
+
+    result = items_project.runpytest("-p", "no:randomly")
+
+    result.assert_outcomes(passed=1)
+
+
+def test_a_sync_test_with_a_project_client_wrapping_the_harness_one_still_fails_at_setup(
+    items_project,
+):
+    items_project.makeconftest(WRAPPED_CLIENT)
+    items_project.makepyfile(test_wrapped_client=SYNC_CLIENT_TEST)
+
+    result = items_project.runpytest("-p", "no:randomly")
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "fastsuite: test_wrapped_client.py::test_sync_client is a plain `def` test, but it "
+            "uses client (fastsuite's database fixtures need an async test): make it "
+            "`async def test_sync_client(...)`."
+        ]
+    )

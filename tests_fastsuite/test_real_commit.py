@@ -79,7 +79,7 @@ def test_wrong_marker_arguments_fail_with_a_type_error(items_project):
     result.stdout.fnmatch_lines(
         [
             "*ERROR at setup of test_misspelled_keyword*",
-            "E * TypeError: *fastsuite_db() got an unexpected keyword argument 'transactional'",
+            "E * TypeError: *fastsuite_db() got an unexpected keyword argument 'transactional'*",
             "*ERROR at setup of test_positional_argument*",
             "E * TypeError: *fastsuite_db() takes 0 positional arguments but 1 was given",
         ]

@@ -22,6 +22,7 @@ NOT_RUN_BY_PYTEST_ASYNCIO = (
 )
 # The fixtures that need the test to run in the event loop (each is, or opens, async work).
 ASYNC_FIXTURES = ("client", "client_factory", "db_session", "db_engine")
+_HARNESS_FIXTURES = "fastsuite.fixtures"
 # What a test's marks say about who runs it: anyio's pytest plugin runs the tests marked anyio.
 _ANYIO = "anyio"
 
@@ -33,7 +34,9 @@ def find_misuse(items: list[pytest.Item]) -> None:
     mode: str | None = None
     for item in items:
         fixturenames: list[str] = getattr(item, "fixturenames", [])
-        used = [name for name in ASYNC_FIXTURES if name in fixturenames]
+        used = [
+            name for name in ASYNC_FIXTURES if name in fixturenames and _harness_serves(item, name)
+        ]
         if not used:
             continue
         function = _test_function(item)
@@ -60,6 +63,20 @@ def fail_misused(item: pytest.Item) -> None:
     problem = item.stash.get(_problem_key, None)
     if problem is not None:
         pytest.fail(problem, pytrace=False)
+
+
+def _harness_serves(item: pytest.Item, name: str) -> bool:
+    """Whether the test gets the harness's `name`, rather than a project fixture of that name
+    (a sync `client` of its own, say) that does not build on it."""
+    info = getattr(item, "_fixtureinfo", None)
+    definitions = info.name2fixturedefs.get(name, ()) if info is not None else ()
+    # Innermost first: a definition that requests its own name builds on the next one out.
+    for definition in reversed(definitions):
+        if getattr(definition.func, "__module__", None) == _HARNESS_FIXTURES:
+            return True
+        if name not in definition.argnames:
+            return False
+    return not definitions  # unknown to pytest's fixture info: take the name as the harness's
 
 
 def _test_function(item: pytest.Item) -> Any:

@@ -184,7 +184,7 @@ async def test_deep_lists_in_data_count_as_nesting(user_client):
     [
         ("/api/contexts", '{"name": "x", "data": ' + _nested(100_000) + "}"),
         ("/api/contexts", "[" * 200_000 + "]" * 200_000),
-        ("/api/contexts/bulk", '{"items": [{"name": "x", "data": ' + _nested(5_000) + "}]}"),
+        ("/api/contexts/bulk", '{"items": [{"name": "x", "data": ' + _nested(100_000) + "}]}"),
     ],
     ids=["object-in-data", "bare-lists", "bulk-item"],
 )
