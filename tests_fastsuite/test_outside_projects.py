@@ -310,23 +310,439 @@ def test_a_committing_dependency_keeps_its_writes_through_the_sessionmaker(
     project.runpytest_inprocess().assert_outcomes(passed=1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "_client.session_override serves a session that is closed, never committed: closing it "
-        "rolls its SAVEPOINT back, so the writes of a route whose dependency commits for it "
-        "(grillazz/fastapi-sqlalchemy-asyncpg's get_db) are gone after the request"
-    ),
-)
 def test_a_committing_dependency_keeps_its_writes_through_the_session_dependency(
     pytester: pytest.Pytester,
 ) -> None:
-    # The porting guide's own recipe (fastsuite_session_dependency) for grillazz's get_db.
+    # The porting guide's own recipe (fastsuite_session_dependency) for grillazz's get_db: the
+    # session fastsuite served in its place was closed, never committed, and closing it rolled
+    # its SAVEPOINT back: the next request found nothing.
     project = committing_dependency_project(
         pytester, "fastsuite_session_dependency = committing_app:get_db"
     )
 
-    project.runpytest_inprocess().assert_outcomes(passed=1)
+    result = project.runpytest_inprocess()
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "  session dependency: committing_app:get_db runs as written; its sessions "
+            "(committing_app:SessionFactory) join the test's transaction"
+        ]
+    )
+
+
+DEPENDENCY_AROUND_ROUTE_APP = '''
+"""Session dependencies that commit after the route and roll back when it raises, one on the
+app's sessionmaker, one on the engine; and one that only closes its session."""
+
+from fastapi import Depends, FastAPI, HTTPException
+from sqlalchemy import String, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(50))
+
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+SessionFactory = async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def from_the_sessionmaker():
+    async with SessionFactory() as session:
+        try:
+            yield session
+            await session.commit()
+        except Exception:
+            await session.rollback()
+            raise
+
+
+async def from_the_engine():
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        async with session.begin():
+            yield session
+
+
+async def never_commits():
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        yield session
+
+
+def create_app(dependency):
+    app = FastAPI()
+
+    @app.post("/notes")
+    async def add(text: str, session: AsyncSession = Depends(dependency)) -> None:
+        session.add(Note(text=text))
+        await session.flush()
+        if text == "refused":
+            raise HTTPException(409, "refused after the flush")
+
+    @app.get("/notes/count")
+    async def count(session: AsyncSession = Depends(dependency)) -> int:
+        return await session.scalar(select(func.count()).select_from(Note))
+
+    return app
+
+
+sessionmaker_app = create_app(from_the_sessionmaker)
+engine_app = create_app(from_the_engine)
+never_commits_app = create_app(never_commits)
+'''
+
+DEPENDENCY_AROUND_ROUTE_TESTS = """
+import os
+
+from sqlalchemy import func, select
+
+from around_app import Note
+
+KEPT = int(os.environ["NOTES_KEPT"])
+
+
+async def test_a_write_the_dependency_commits_is_there_for_the_next_request(client):
+    assert (await client.post("/notes", params={"text": "kept"})).status_code == 200
+    assert (await client.get("/notes/count")).json() == KEPT
+
+
+async def test_a_route_that_raises_after_a_flush_is_rolled_back(client):
+    assert (await client.post("/notes", params={"text": "refused"})).status_code == 409
+    assert (await client.get("/notes/count")).json() == 0
+
+
+async def test_one_kept_and_one_refused(client):
+    await client.post("/notes", params={"text": "kept"})
+    await client.post("/notes", params={"text": "refused"})
+    assert (await client.get("/notes/count")).json() == KEPT
+
+
+async def test_the_tests_writes_were_rolled_back(db_session):
+    assert await db_session.scalar(select(func.count()).select_from(Note)) == 0
+"""
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(("from_the_sessionmaker", "sessionmaker_app", 1), id="on-its-sessionmaker"),
+        pytest.param(("from_the_engine", "engine_app", 1), id="on-the-engine"),
+        pytest.param(("never_commits", "never_commits_app", 0), id="never-commits"),
+    ]
+)
+def dependency_around_route_project(
+    pytester: pytest.Pytester, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> pytest.Pytester:
+    dependency, app, kept = request.param
+    pytester.makepyfile(
+        around_app=DEPENDENCY_AROUND_ROUTE_APP, test_around=DEPENDENCY_AROUND_ROUTE_TESTS
+    )
+    write_ini(
+        pytester,
+        "around_app",
+        app=app,
+        dependency=dependency,
+        addopts=" -p no:randomly",
+        warnings_are_errors=True,
+    )
+    monkeypatch.setenv("NOTES_KEPT", str(kept))
+    return pytester
+
+
+def test_what_the_session_dependency_does_around_the_route_happens_in_the_test(
+    dependency_around_route_project: pytest.Pytester,
+) -> None:
+    # What the app's dependency does after the route, it does in the test: a commit keeps the
+    # route's writes for the next request, a rollback on error drops them, and a dependency
+    # that never commits keeps nothing (as on a real database); the test rolls it all back.
+    result = dependency_around_route_project.runpytest_inprocess()
+
+    result.assert_outcomes(passed=4)
+
+
+@pytest.mark.slow
+@requires_postgresql
+def test_what_the_session_dependency_does_around_the_route_happens_on_postgresql(
+    dependency_around_route_project: pytest.Pytester,
+) -> None:
+    result = dependency_around_route_project.runpytest_subprocess(
+        f"--fastsuite-db-url={POSTGRESQL_URL}"
+    )
+
+    result.assert_outcomes(passed=4)
+
+
+HELPER_DATABASE = '''
+"""The engine, the sessionmaker, and a helper that opens a session from it."""
+
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+_SESSIONMAKER = async_sessionmaker(engine, expire_on_commit=False)
+
+
+def new_session():
+    return _SESSIONMAKER()
+'''
+
+HELPER_APP = '''
+"""A session dependency that opens its session through a helper of another module."""
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import String, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+import helper_database
+from helper_database import new_session
+
+OPENED = []
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(50))
+
+
+async def through_the_module():
+    OPENED.append("through_the_module")
+    async with helper_database.new_session() as session:
+        yield session
+
+
+async def through_the_function():
+    OPENED.append("through_the_function")
+    async with new_session() as session:
+        yield session
+
+
+def create_app(dependency):
+    app = FastAPI()
+
+    @app.post("/notes")
+    async def add(text: str, session: AsyncSession = Depends(dependency)) -> int:
+        session.add(Note(text=text))
+        await session.commit()
+        return await session.scalar(select(func.count()).select_from(Note))
+
+    return app
+
+
+module_app = create_app(through_the_module)
+function_app = create_app(through_the_function)
+'''
+
+HELPER_TEST = """
+from helper_app import OPENED
+
+
+async def test_the_apps_dependency_runs_as_written(client):
+    assert (await client.post("/notes", params={"text": "one"})).json() == 1
+    assert len(OPENED) == 1
+"""
+
+
+@pytest.mark.parametrize(
+    ("dependency", "app"),
+    [("through_the_module", "module_app"), ("through_the_function", "function_app")],
+)
+def test_a_dependency_that_opens_its_session_through_a_helper_runs_as_written(
+    pytester: pytest.Pytester, dependency: str, app: str
+) -> None:
+    # rafsaf/minimal-fastapi-postgres-template: `get_session` opens its session through
+    # `database_session.get_async_session()`, which calls the module's sessionmaker. fastsuite
+    # found no sessionmaker and served a session in the dependency's place: the dependency never
+    # ran, and the project's coverage gate (--cov-fail-under=100) failed the run.
+    pytester.makepyfile(
+        helper_database=HELPER_DATABASE, helper_app=HELPER_APP, test_helper=HELPER_TEST
+    )
+    write_ini(pytester, "helper_app", app=app, dependency=dependency, warnings_are_errors=True)
+
+    result = pytester.runpytest_inprocess()
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"  session dependency: helper_app:{dependency} runs as written; its sessions "
+            "(helper_database:_SESSIONMAKER) join the test's transaction"
+        ]
+    )
+
+
+TRUSTED_HOSTS_APP = '''
+"""An app behind TrustedHostMiddleware, its hosts from the settings."""
+
+from fastapi import FastAPI
+from fastapi.middleware.trustedhost import TrustedHostMiddleware
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+async def get_session():
+    yield None
+
+
+app = FastAPI()
+app.add_middleware(TrustedHostMiddleware, allowed_hosts=["localhost", "*.example.com"])
+
+
+@app.get("/health")
+async def health() -> str:
+    return "ok"
+'''
+
+TRUSTED_HOSTS_TEST = """
+async def test_health(client):
+    assert (await client.get("/health")).status_code == 200
+"""
+
+
+@pytest.mark.parametrize(
+    ("setting", "outcome"),
+    [
+        ("", "refused"),
+        ("fastsuite_base_url = http://localhost", "passed"),
+        ("fastsuite_base_url = https://api.example.com", "passed"),
+        ("fastsuite_client_headers = Host: localhost", "passed"),
+        ("fastsuite_base_url = http://example.org", "refused"),
+    ],
+)
+def test_a_client_host_the_apps_trusted_hosts_refuse_stops_the_run(
+    pytester: pytest.Pytester, setting: str, outcome: str
+) -> None:
+    # rafsaf/minimal-fastapi-postgres-template's client fixture sent `Host: localhost`; deleted
+    # with the rest of the plumbing, every request got 400 "Invalid host header", and each test
+    # failed on its own assertion ("assert 400 == 200", a JSONDecodeError) without a word of why.
+    pytester.makepyfile(hosts_app=TRUSTED_HOSTS_APP, test_hosts=TRUSTED_HOSTS_TEST)
+    write_ini(pytester, "hosts_app", *([setting] if setting else []))
+
+    result = pytester.runpytest_subprocess()
+
+    if outcome == "passed":
+        result.assert_outcomes(passed=1)
+        return
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    host = "example.org" if setting else "test"
+    result.stdout.fnmatch_lines(
+        [
+            f"*fastsuite: the app's TrustedHostMiddleware allows the hosts 'localhost', "
+            f"'*.example.com', not {host!r}, where the `client` fixtures send their requests "
+            '(fastsuite_base_url = *): each would get 400 "Invalid host header". Set '
+            "fastsuite_base_url to a URL on an allowed host (http://localhost), or send a "
+            "`Host` header in fastsuite_client_headers.*"
+        ]
+    )
+
+
+POSTGRESQL_DEFAULT_APP = '''
+"""A server default written in PostgreSQL's SQL (as migrations autogenerated on PostgreSQL
+write `server_default=sa.text("now()")`)."""
+
+from datetime import datetime
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import DateTime, String, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=text("now()")
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=text("now()")
+    )
+
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+SessionFactory = async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def get_session():
+    async with SessionFactory() as session:
+        yield session
+
+
+app = FastAPI()
+
+
+@app.post("/notes")
+async def add(body: str, session: AsyncSession = Depends(get_session)) -> int:
+    note = Note(body=body)
+    session.add(note)
+    await session.commit()
+    return note.id
+'''
+
+POSTGRESQL_DEFAULT_TEST = """
+async def test_a_note_gets_its_creation_time(client):
+    assert (await client.post("/notes", params={"body": "one"})).status_code == 200
+"""
+
+
+@pytest.fixture
+def postgresql_default_project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyfile(
+        pg_default_app=POSTGRESQL_DEFAULT_APP, test_pg_default=POSTGRESQL_DEFAULT_TEST
+    )
+    write_ini(pytester, "pg_default_app")
+    return pytester
+
+
+def test_a_server_default_sqlite_cannot_run_is_named_with_the_fix(
+    postgresql_default_project: pytest.Pytester,
+) -> None:
+    # rafsaf/minimal-fastapi-postgres-template's migrations (autogenerated on PostgreSQL) give
+    # created_at `server_default=sa.text("now()")`: SQLite takes the DDL and fails each INSERT
+    # with a bare "unknown function: now()", nothing saying where it comes from.
+    result = postgresql_default_project.runpytest_subprocess()
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*fastsuite: SQLite has no function now(), called by the server default of "
+            "notes.created_at (DEFAULT now()), notes.updated_at (DEFAULT now()): SQL written for "
+            "PostgreSQL (a migration autogenerated there, a text() default). Run the suite on "
+            "PostgreSQL (FASTSUITE_DB_URL), or write a default each database renders its own "
+            "way: SQLAlchemy's func.now() (sa.func.now() in a migration) for now(), a "
+            "Python-side default= for the others.*"
+        ]
+    )
+
+
+@pytest.mark.slow
+@requires_postgresql
+def test_a_server_default_in_postgresqls_sql_runs_on_postgresql(
+    postgresql_default_project: pytest.Pytester,
+) -> None:
+    result = postgresql_default_project.runpytest_subprocess(f"--fastsuite-db-url={POSTGRESQL_URL}")
+
+    result.assert_outcomes(passed=1)
 
 
 UVLOOP_CONFTEST = """
@@ -352,24 +768,39 @@ async def test_listed(client):
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "_anyio: an anyio_backend with options (use_uvloop) runs on pytest-asyncio's loop "
-        "without a word, though the test id says asyncio+uvloop"
-    ),
-)
 def test_anyio_backend_options_that_are_not_applied_are_reported(
     items_project: pytest.Pytester,
 ) -> None:
-    # grillazz/fastapi-sqlalchemy-asyncpg parametrizes anyio_backend with uvloop.
+    # grillazz/fastapi-sqlalchemy-asyncpg parametrizes anyio_backend with uvloop: its tests
+    # ran on pytest-asyncio's plain loop without a word, though their ids say asyncio+uvloop.
+    # The test itself is sound: it passes, and says which options did not apply and the fix,
+    # even where warnings are errors (the project's `filterwarnings = error`).
     items_project.makeconftest(UVLOOP_CONFTEST)
     items_project.makepyfile(test_uvloop=UVLOOP_TEST)
 
-    result = items_project.runpytest_inprocess("-p", "anyio.pytest_plugin", "-rA")
+    result = items_project.runpytest_inprocess("-p", "anyio.pytest_plugin")
+
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_uvloop.py::test_listed[[]asyncio+uvloop[]]",
+            "*AnyioBackendOptionsNotApplied: fastsuite: the anyio_backend options "
+            'use_uvloop=True are not applied: * Give anyio_backend as plain "asyncio", or *'
+            "pytest_asyncio_loop_factories hook *",
+        ]
+    )
+
+
+def test_anyio_backend_options_the_loop_applies_are_not_reported(
+    items_project: pytest.Pytester,
+) -> None:
+    # debug=False is what pytest-asyncio's loop does already: nothing to say.
+    items_project.makeconftest(UVLOOP_CONFTEST.replace('{"use_uvloop": True}', '{"debug": False}'))
+    items_project.makepyfile(test_uvloop=UVLOOP_TEST)
+
+    result = items_project.runpytest_inprocess("-p", "anyio.pytest_plugin")
 
     result.assert_outcomes(passed=1)
-    assert "use_uvloop" in result.stdout.str()
 
 
 ENVIRONMENT_APP = '''

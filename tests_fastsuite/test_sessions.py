@@ -490,12 +490,6 @@ NOT_A_SESSION_FIX = (
             id="return-annotation",
         ),
         pytest.param(
-            "yields_maker",
-            "app",
-            "is declared to yield",
-            id="yields-a-sessionmaker",
-        ),
-        pytest.param(
             "returns_maker_unannotated",
             "maker_app",
             "is received by parameter 'maker' of "
@@ -521,6 +515,24 @@ def test_dependency_that_yields_a_sessionmaker_stops_the_run_naming_the_fix(
         [
             f"ERROR: fastsuite: fastsuite_session_dependency = sessions_app:{dependency} (ini) "
             f"{declares} sqlalchemy.ext.asyncio.session.async_sessionmaker, {NOT_A_SESSION_FIX}"
+        ]
+    )
+
+
+def test_a_dependency_that_yields_the_sessionmaker_it_names_is_left_to_the_app(sessions_project):
+    # The fix the refusal above suggests, made by fastsuite itself: the dependency's code names
+    # the sessionmaker, which is sent into the test's transaction.
+    sessions_project.makepyfile(test_session_probe="def test_probe():\n    pass\n")
+
+    result = sessions_project.runpytest(
+        "-o", "fastsuite_session_dependency=sessions_app:yields_maker"
+    )
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "  session dependency: sessions_app:yields_maker runs as written; its sessions "
+            "(sessions_app:Bound) join the test's transaction"
         ]
     )
 

@@ -97,20 +97,24 @@ def _first_refusal(group: BaseExceptionGroup[BaseException]) -> ConnectionRefuse
 
 
 def session_override(
-    scope: IsolationScope, app_sessions: AppSessions
+    scope: IsolationScope, app_sessions: AppSessions, commits: bool
 ) -> Callable[[], AsyncIterator[AsyncSession]]:
     """What serves the app's session dependency (a session of the app's class and options in
-    the test's transaction) when the app's session factory is unknown.
+    the test's transaction) when the app's session factory is unknown; `commits`: commit it
+    after the route, as the dependency's own code does (an error rolls it back instead).
 
-    With `fastsuite_sessionmaker` set no override is needed: the app's own dependency opens
-    its session from the factory, redirected into the test's transaction, so whatever the
-    dependency does around the session (a commit at the end of the request) is tested too.
+    When the factory is known (fastsuite_sessionmaker, or the one the dependency opens) no
+    override is needed: the app's own dependency opens its session from the factory,
+    redirected into the test's transaction, so whatever the dependency does around the
+    session is tested too.
     """
     sessions = scope.sessionmaker(app_sessions)
 
     async def serve_test_session() -> AsyncIterator[AsyncSession]:
         async with sessions() as session:
-            yield session
+            yield session  # what the route raises comes out here: closing rolls it back
+            if commits:
+                await session.commit()
 
     return serve_test_session
 

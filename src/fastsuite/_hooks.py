@@ -30,6 +30,7 @@ from fastsuite._config import SETTING_SPECS, Settings, check_choices, settings_k
 from fastsuite._markers import skip_postgresql_only
 from fastsuite._provision import describe_url
 from fastsuite._queries import QUERY_LOG_KEY
+from fastsuite._session_dependency import describe_serving
 from fastsuite._targets import resolve_targets, targets_key
 
 SESSIONS_FROM_ROUTES = (
@@ -52,6 +53,7 @@ def configure(config: pytest.Config, settings: Settings) -> None:
     )
     # Before pytest-asyncio's own pytest_configure reads them.
     _loop_scopes.default_to_session_loop(config)
+    config.addinivalue_line("filterwarnings", _anyio.WARNING_FILTER)
     if config.option.help:
         return  # `pytest --help` works whatever the settings, and imports nothing of the project
     check_choices(settings)
@@ -153,6 +155,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if targets is not None:
         sessions = targets.sessions.describe() if targets.sessions else SESSIONS_FROM_ROUTES
         lines.append(f"  session: {sessions}")
+        serving = describe_serving(targets.session_dependency, targets.sessionmaker_where)
+        if serving is not None:
+            lines.append(f"  session dependency: {serving}")
     return ["fastsuite:", *lines, *_loop_scopes.header_lines(config)]
 
 
@@ -169,6 +174,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    process = getattr(item, "funcargs", {}).get("_fastsuite_process")
+    _anyio.warn_of_unapplied_backend_options(item, process.loop if process else None)
     try:
         yield
     finally:

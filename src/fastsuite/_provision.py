@@ -32,6 +32,7 @@ from fastsuite._config import Settings, settings_key
 from fastsuite._migrations import AlembicSetup, load_alembic_setup
 from fastsuite._preflight import check_database_url, is_in_memory_sqlite
 from fastsuite._schema import SchemaSource, attach_schemas, check_column_types
+from fastsuite._sqlite_defaults import explain_unknown_default_functions
 from fastsuite._sqlite_keys import compile_integer_keys_as_rowid
 from fastsuite._strict_sqlite_schema import install_schema_checks
 from fastsuite._targets import targets_key
@@ -248,6 +249,8 @@ class DefaultProvisioner:
         try:
             await self.schema.build(engine)
             await install_schema_checks(engine, metadata, strict)
+            if engine.dialect.name == "sqlite":
+                await explain_unknown_default_functions(engine)
         except BaseException:
             await engine.dispose()
             raise

@@ -1,9 +1,14 @@
-"""The configured session dependency is one the app's routes use.
+"""The configured session dependency: one the app's routes use, and what it does around them.
 
 A real callable the app never depends on (another module's `get_db`, a helper) passes the
 import check, and the harness's override of it then changes nothing: the routes open sessions
 on the app's own database. Checked once the app is built, by walking each route's dependants
 (its dependencies, and theirs).
+
+Where fastsuite serves a session in the dependency's place (its sessionmaker unknown), the
+session is committed after the route when the dependency's own code commits
+(`yield session` then `await session.commit()`, or `async with session.begin()`): else the
+route's writes would be rolled back when the request ends, where the app keeps them.
 
 PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
@@ -52,6 +57,35 @@ def unused_dependency_problem(
     else:
         found = NONE_FOUND
     return UNUSED_DEPENDENCY.format(where=where, name=_name_of(dependency), found=found)
+
+
+# What a dependency's code calls to commit: `commit()`, or `begin()` whose block commits.
+_COMMITTING_NAMES = frozenset({"commit", "begin"})
+
+
+def commits_after_the_route(dependency: Callable[..., Any]) -> bool:
+    """Whether the dependency's own code commits the session it yields (it names `commit` or
+    `begin`); a dependency that only closes its session leaves uncommitted writes unsaved."""
+    function = inspect.unwrap(dependency)
+    function = getattr(function, "__func__", function)  # a bound method
+    code = getattr(function, "__code__", None)
+    return code is not None and not _COMMITTING_NAMES.isdisjoint(code.co_names)
+
+
+def describe_serving(dependency: Callable[..., Any] | None, maker_where: str | None) -> str | None:
+    """For the report header: how the configured dependency serves the routes in tests
+    (`maker_where`: where the sessionmaker fastsuite redirects was found, if one was)."""
+    if dependency is None:
+        return None
+    name = _name_of(dependency)
+    if maker_where is not None:
+        return f"{name} runs as written; its sessions ({maker_where}) join the test's transaction"
+    if commits_after_the_route(dependency):
+        return f"{name} replaced by a session in the test's transaction, committed after the route"
+    return (
+        f"{name} replaced by a session in the test's transaction, not committed after the route "
+        "(its code does not commit)"
+    )
 
 
 def _dependency_calls(routes: list[Any]) -> Iterator[Callable[..., Any]]:

@@ -175,10 +175,11 @@ def learn_app_sessions(
     app: FastAPI | None,
 ) -> AppSessions | None:
     """The app's sessions, from the first source that tells (see the module's docstring);
-    None when only the routes can tell and the app is not built yet (`app` None).
+    None when only the routes can tell and the app is not built yet (`app` None). `maker` is
+    the app's factory that fastsuite redirects (see `redirected_sessionmaker`), if any.
 
     Stops the run when the dependency is declared to yield something other than a session
-    and fastsuite would serve one in its place (no fastsuite_sessionmaker).
+    and fastsuite would serve one in its place (no sessionmaker to redirect).
     """
     yielded = _yielded_class(dependency) if dependency is not None else None
     by_routes: Mapping[type, str] = {}
@@ -212,11 +213,11 @@ def _app_sessionmaker(
     dependency: Callable[..., Any] | None,
 ) -> tuple[async_sessionmaker[Any], str] | None:
     """The app's own factory, configured or opened by the dependency, and where it was found."""
-    if maker is not None:
+    if maker is not None and settings["sessionmaker"] is not None:
         _check_dependency_opens(settings, maker, dependency)
         return maker, settings.describe("sessionmaker")
     assert dependency is not None  # app_session_dependency: one of the two is set
-    if (named := _sessionmaker_opened_by(dependency)) is not None:
+    if (named := sessionmaker_opened_by(dependency)) is not None:
         name, named_maker = named
         return named_maker, f"{name}, the async_sessionmaker {settings['session_dependency']} opens"
     return None
@@ -227,13 +228,13 @@ def _check_dependency_opens(
 ) -> None:
     """Both keys set: the dependency, left to the app, must open the configured sessionmaker
     (when its code tells which it opens)."""
-    named = _sessionmaker_opened_by(dependency) if dependency is not None else None
+    named = sessionmaker_opened_by(dependency) if dependency is not None else None
     if named is None or named[1] is maker:
         return
     raise pytest.UsageError(
         OTHER_SESSIONMAKER.format(
             dependency=settings.describe("session_dependency"),
-            opened=f"{getattr(dependency, '__module__', '')}:{named[0]}",
+            opened=qualified_name(dependency, named[0]),
             maker=settings.describe("sessionmaker"),
         )
     )
@@ -320,22 +321,87 @@ def _parameter_class(call: Callable[..., Any], name: str) -> type | None:
     return _class_of(parameter.annotation)
 
 
-def _sessionmaker_opened_by(
+def redirected_sessionmaker(
+    settings: Settings,
+    configured: async_sessionmaker[Any] | None,
+    dependency: Callable[..., Any] | None,
+) -> tuple[async_sessionmaker[Any], str] | None:
+    """The app's factory that fastsuite sends into each test's transaction, leaving the session
+    dependency to run as written, and where it was found: fastsuite_sessionmaker, else the one
+    the dependency opens.
+
+    Running the app's own dependency on redirected sessions tests what it does around the
+    route (a commit after it, a rollback on error); serving a session in its place (the
+    fallback, when no factory is found) cannot.
+    """
+    if configured is not None:
+        return configured, settings.describe("sessionmaker")
+    found = sessionmaker_opened_by(dependency) if dependency is not None else None
+    if found is None:
+        return None
+    return found[1], qualified_name(dependency, found[0])
+
+
+def sessionmaker_opened_by(
     dependency: Callable[..., Any],
 ) -> tuple[str, async_sessionmaker[Any]] | None:
     """The one async_sessionmaker a generator dependency's code names (a global or a
-    closure's): the factory its sessions come from. (A function that returns one is no
-    session dependency: the routes' declarations tell that apart.)"""
+    closure's), or else the one the functions it calls name (`database.new_session()`, a
+    helper returning `SessionLocal()`): the factory its sessions come from, with its name
+    (`module:name` when a helper of another module names it). (A function that returns one is
+    no session dependency: the routes' declarations tell that apart.)"""
     function = inspect.unwrap(dependency)
     if not (inspect.isasyncgenfunction(function) or inspect.isgeneratorfunction(function)):
         return None
-    names = inspect.getclosurevars(function)
-    makers = {
+    makers = _makers_named_by(function)
+    if not makers:
+        for helper in _functions_called_by(function):
+            module = getattr(helper, "__module__", None)
+            for key, (name, maker) in _makers_named_by(helper).items():
+                shown = name if module == function.__module__ else f"{module}:{name}"
+                makers.setdefault(key, (shown, maker))
+    return next(iter(makers.values())) if len(makers) == 1 else None
+
+
+def qualified_name(dependency: Callable[..., Any] | None, name: str) -> str:
+    """A name sessionmaker_opened_by gave, as `module:name`."""
+    return name if ":" in name else f"{getattr(dependency, '__module__', '')}:{name}"
+
+
+def _makers_named_by(function: Callable[..., Any]) -> dict[int, tuple[str, Any]]:
+    names = _closure_names(function)
+    if names is None:
+        return {}
+    return {
         id(value): (name, value)
         for name, value in {**names.globals, **names.nonlocals}.items()
         if makes_async_sessions(value)
     }
-    return next(iter(makers.values())) if len(makers) == 1 else None
+
+
+def _functions_called_by(function: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
+    """The plain functions `function`'s code names: globals and closure variables, and the
+    attributes it reads of the modules it names (`database.new_session`)."""
+    names = _closure_names(function)
+    if names is None:
+        return
+    code = getattr(inspect.unwrap(function), "__code__", None)
+    attributes = code.co_names if code is not None else ()
+    for value in {**names.globals, **names.nonlocals}.values():
+        if inspect.ismodule(value):
+            for attribute in attributes:
+                inner = getattr(value, attribute, None)
+                if inspect.isfunction(inner):
+                    yield inner
+        elif inspect.isfunction(value):
+            yield value
+
+
+def _closure_names(function: Callable[..., Any]) -> inspect.ClosureVars | None:
+    try:
+        return inspect.getclosurevars(inspect.unwrap(function))
+    except (TypeError, ValueError):  # a builtin, a callable object: its code is not there to read
+        return None
 
 
 def _yielded_class(dependency: Callable[..., Any]) -> type | None:

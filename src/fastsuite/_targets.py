@@ -23,6 +23,7 @@ from fastsuite._sessions import (
     app_session_dependency,
     learn_app_sessions,
     makes_async_sessions,
+    redirected_sessionmaker,
 )
 
 
@@ -35,8 +36,12 @@ class Targets:
     metadata: MetaData
     # None when only fastsuite_sessionmaker is set: the app's dependency is then left alone.
     session_dependency: Callable[..., Any] | None
-    # The app's own session factory, when fastsuite_sessionmaker is set.
+    # The app's own session factory, sent into each test's transaction: fastsuite_sessionmaker,
+    # else the one the session dependency opens (the dependency then runs as written); None
+    # when neither is known (fastsuite then serves a session in the dependency's place).
     sessionmaker: async_sessionmaker[Any] | None
+    # Where that factory was found (the setting, or `module:name` in the dependency's code).
+    sessionmaker_where: str | None
     # The class and options of the app's sessions; None when only the routes of an app that a
     # factory builds can tell (the fixtures read them once the app is built).
     sessions: AppSessions | None
@@ -62,10 +67,11 @@ def resolve_targets(settings: Settings) -> Targets:
         settings, "metadata", "a SQLAlchemy MetaData or declarative base", is_metadata_source
     )
     dependency = app_session_dependency(settings)
-    maker = _app_sessionmaker(settings)
+    redirected = redirected_sessionmaker(settings, _app_sessionmaker(settings), dependency)
+    maker, where = redirected if redirected is not None else (None, None)
     built = app if isinstance(app, FastAPI) else None  # a factory is called later, by a fixture
     sessions = learn_app_sessions(settings, maker, dependency, built)
-    return Targets(app, metadata_of(metadata), dependency, maker, sessions)
+    return Targets(app, metadata_of(metadata), dependency, maker, where, sessions)
 
 
 def _app_sessionmaker(settings: Settings) -> async_sessionmaker[Any] | None:

@@ -56,9 +56,10 @@ from fastsuite._protocols import (
     ClientFactory,
 )
 from fastsuite._queries import QUERY_LOG_KEY, QueryLog
-from fastsuite._session_dependency import unused_dependency_problem
+from fastsuite._session_dependency import commits_after_the_route, unused_dependency_problem
 from fastsuite._sessions import AppSessions, learn_app_sessions
 from fastsuite._targets import Targets, targets_key
+from fastsuite._trusted_hosts import untrusted_host_problem
 from fastsuite._unconfigured import NOT_CONFIGURED
 
 _T = TypeVar("_T")
@@ -182,14 +183,17 @@ def _fastsuite_app() -> FastAPI:
         app = build_app(targets.app, settings.describe("app"))
     except AppFactoryError as error:
         _configuration_error(request, str(error))
-    # Only a dependency the harness overrides matters: with fastsuite_sessionmaker set, the
-    # app's own sessions are sent to the test's transaction and the dependency is left alone.
-    if targets.session_dependency is not None and targets.sessionmaker is None:
+    # Only a configured dependency matters: with fastsuite_sessionmaker set, the app's own
+    # sessions are sent to the test's transaction and the dependency is not the harness's.
+    if targets.session_dependency is not None and settings["sessionmaker"] is None:
         problem = unused_dependency_problem(
             app, targets.session_dependency, settings.describe("session_dependency")
         )
         if problem is not None:
             _configuration_error(request, problem)
+    problem = untrusted_host_problem(app, settings)
+    if problem is not None:
+        _configuration_error(request, problem)
     return app
 
 
@@ -574,7 +578,9 @@ def _served_app(app: FastAPI, live: _Live, test: _Test) -> Iterator[_ServedApp]:
         if process.app_sessionmaker is None:
             dependency = live.session_dependency
             assert dependency is not None  # one of the two is set
-            app.dependency_overrides[dependency] = session_override(scope, process.app_sessions)
+            commits = commits_after_the_route(dependency)
+            override = session_override(scope, process.app_sessions, commits)
+            app.dependency_overrides[dependency] = override
         turns.lock = scope.request_lock
         log = _queries.active_log()
         if log is not None and not scope.commits_for_real:
