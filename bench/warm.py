@@ -3,6 +3,7 @@
     uv run python bench/warm.py                 # 9 rounds
     uv run python bench/warm.py --rounds 15 --compare-ref main
     uv run python bench/warm.py --rounds 15 --compare-ref main --warm-only
+    uv run python bench/warm.py --rounds 9 --warm-only --timing   # and per phase, CPU too
 
 Legs, interleaved in every round (order reversed every other round), each after an edit:
 
@@ -14,15 +15,23 @@ Legs, interleaved in every round (order reversed every other round), each after 
   the ref's, in a zygote of its own), to measure a branch against main in one time window.
 
 Edits: `app` appends a comment to an app module the test imports (its bytecode is stale), `test`
-appends one to the test's own 700-line module (its rewritten asserts are stale). Every edit is
-undone at the end. Figures: medians over the rounds of the time to the first result (the first
-" PASSED" on stdout) and of the whole process; warm ÷ cold per round, then the median.
+appends one to the test's own 700-line module (its rewritten asserts are stale); each run
+starts right after its edit, or --think seconds later (the time a developer takes from saving
+to starting the command, which fastsuite-warm's spare uses to rewrite an edited test module's
+asserts ahead, and a cold run cannot use). Every edit is undone at the end. Figures: medians
+over the rounds of the time to the first result (the first " PASSED" on stdout) and of the
+whole process; warm ÷ cold per round, then the median.
+
+With --timing, the warm legs whose fastsuite-warm reports its phases (FASTSUITE_WARM_TIMING)
+also get a table of each phase's medians: wall time since the client sent its request, and the
+CPU time the client and the child spent (CPU time is what a loaded machine disturbs least).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -37,8 +46,12 @@ ARGS = ["-v", "-p", "no:randomly", "-p", "no:cacheprovider", TEST]
 EDITS = {"app": ROOT / "backend/app/services/contexts.py", "test": ROOT / TEST.split("::")[0]}
 
 
-def run(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Seconds to the first result and to the end of the process."""
+_PHASE = re.compile(r"^  (\S.*?)\s+([\d.]+)\s+\+\s*([\d.]+)\s+\(cpu \+\s*([\d.]+)\)$", re.M)
+_CLIENT = re.compile(r"^fastsuite-warm timing: client, ([\d.]+) ms CPU", re.M)
+
+
+def run(command: list[str], env: dict[str, str]) -> tuple[float, float, bytes]:
+    """Seconds to the first result and to the end of the process, and what it printed."""
     start = time.perf_counter()
     first = None
     output = b""
@@ -59,7 +72,15 @@ def run(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     whole = time.perf_counter() - start
     if proc.returncode != 0 or first is None:
         raise SystemExit(f"{command[0]} failed:\n{output.decode(errors='replace')[-3000:]}")
-    return first, whole
+    return first, whole, output
+
+
+def parse_phases(output: bytes) -> dict[str, tuple[float, float]]:
+    text = output.decode(errors="replace")
+    found = {name: (float(since), float(cpu)) for name, since, _, cpu in _PHASE.findall(text)}
+    if client := _CLIENT.search(text):
+        found["client (before its request)"] = (0.0, float(client.group(1)))
+    return found
 
 
 def wait_for_zygote(env: dict[str, str]) -> None:
@@ -83,6 +104,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--compare-ref", help="also run cold with the plugin of this git ref")
     parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="seconds between each edit and its run (a developer's save, then the command)",
+    )
+    parser.add_argument(
+        "--timing",
+        action="store_true",
+        help="per phase of the warm runs (FASTSUITE_WARM_TIMING), where fastsuite-warm has it",
+    )
+    parser.add_argument(
         "--warm-only",
         action="store_true",
         help="only `cold` (for the ratios) and the warm legs: more rounds in the same time",
@@ -95,6 +127,8 @@ def main() -> None:
         "PYTHONUNBUFFERED": "1",
         "FASTSUITE_WARM_DIR": str(scratch / "state"),
     }
+    if options.timing:
+        base["FASTSUITE_WARM_TIMING"] = "1"  # no part of the environment's identity
     legs: dict[str, tuple[list[str], dict[str, str]]] = {
         "cold": ([str(BIN / "pytest"), *ARGS], base),
         "cold+cache": (
@@ -113,7 +147,12 @@ def main() -> None:
             capture_output=True,
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
-        ref_env = {**base, "PYTHONPATH": str(source / "src")}
+        # A state folder of its own: the ref's --status must not meet this version's zygotes.
+        ref_env = {
+            **base,
+            "PYTHONPATH": str(source / "src"),
+            "FASTSUITE_WARM_DIR": str(scratch / "state-ref"),
+        }
         legs[options.compare_ref] = ([str(BIN / "pytest"), *ARGS], ref_env)
         legs[f"warm {options.compare_ref}"] = ([str(BIN / "fastsuite-warm"), *ARGS], ref_env)
     if options.warm_only:
@@ -121,9 +160,12 @@ def main() -> None:
 
     originals = {name: path.read_bytes() for name, path in EDITS.items()}
     samples: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    # Per leg and edit, each run's phases: name -> (ms since the request, CPU ms).
+    phases: dict[tuple[str, str], list[dict[str, tuple[float, float]]]] = {}
     print(
         f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}, "
-        f"load average {os.getloadavg()[0]:.1f}, {options.rounds} rounds"
+        f"load average {os.getloadavg()[0]:.1f}, {options.rounds} rounds, "
+        f"{options.think} s between an edit and its run"
     )
     try:
         # Untimed: each warm leg's first run is cold, learns, and starts the zygote.
@@ -142,7 +184,11 @@ def main() -> None:
                 for leg in order:
                     counter += 1
                     edit(path, counter)
-                    samples.setdefault((leg, what), []).append(run(*legs[leg]))
+                    time.sleep(options.think)
+                    first, whole, output = run(*legs[leg])
+                    samples.setdefault((leg, what), []).append((first, whole))
+                    if found := parse_phases(output):
+                        phases.setdefault((leg, what), []).append(found)
             print(f"round {round_ + 1} done, load average {os.getloadavg()[0]:.1f}", flush=True)
     finally:
         for name, path in EDITS.items():
@@ -153,6 +199,7 @@ def main() -> None:
             )
         shutil.rmtree(scratch, ignore_errors=True)
     report(samples, list(legs))
+    report_phases(phases)
 
 
 def report(samples: dict[tuple[str, str], list[tuple[float, float]]], legs: list[str]) -> None:
@@ -175,6 +222,19 @@ def report(samples: dict[tuple[str, str], list[tuple[float, float]]], legs: list
                 f"| {what} module | {leg} | {first:.3f} ({low:.2f}–{high:.2f}) | {whole:.3f} "
                 f"| {ratio_first:.2f} | {ratio_whole:.2f} |"
             )
+
+
+def report_phases(phases: dict[tuple[str, str], list[dict[str, tuple[float, float]]]]) -> None:
+    for (leg, what), runs in phases.items():
+        print()
+        print(f"{leg}, after editing the {what} module: each phase's end, medians over {len(runs)}")
+        print()
+        print("| phase | ms since the request | CPU ms in the phase |")
+        print("| --- | ---: | ---: |")
+        for name in runs[0]:
+            since = statistics.median(run[name][0] for run in runs if name in run)
+            cpu = statistics.median(run[name][1] for run in runs if name in run)
+            print(f"| {name} | {since:.1f} | {cpu:.1f} |")
 
 
 if __name__ == "__main__":

@@ -14,10 +14,12 @@ import importlib.util
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -27,9 +29,12 @@ from types import ModuleType
 
 import pytest
 
+from fastsuite._warm import control
 from fastsuite._warm.fallback import cold_reason
-from fastsuite._warm.learning import is_forbidden, is_preloadable
+from fastsuite._warm.learning import is_forbidden, is_preloadable, packages_of
+from fastsuite._warm.protocol import receive_message, receive_request, send_request
 from fastsuite._warm.tracing import reaching, traced_imports
+from fastsuite._warm.watching import watch
 
 REPO = Path(__file__).resolve().parents[1]
 WARM_COMMAND = Path(sys.executable).parent / "fastsuite-warm"
@@ -101,6 +106,16 @@ def test_this_package_is_preloadable_where_pytest_leaves_it_alone():
     assert is_forbidden("pytest_asyncio.plugin", never=["pytest_asyncio"]) is True
 
 
+def test_a_marked_name_clashes_with_a_preloaded_module_when_it_is_that_module_or_above_it():
+    packages = packages_of(["sqlalchemy.orm.session", "anyio"])
+
+    assert {"sqlalchemy", "sqlalchemy.orm", "sqlalchemy.orm.session", "anyio"} <= packages
+    assert "sqlalchemy.orm.session.extra" not in packages
+    assert "sqlalchemy.ext" not in packages
+    assert "anyio.pytest_plugin" not in packages  # a submodule the zygote lacks: no clash
+    assert "any" not in packages
+
+
 def test_every_module_of_this_package_leaves_rewriting_off():
     """What makes preloading the package exact (fastsuite._warm.learning): pytest's rewriting
     of such a module is no rewriting at all."""
@@ -167,6 +182,77 @@ def test_a_zygote_will_not_fork_beside_a_thread_or_a_stray_descriptor(tmp_path):
         f"descriptor N is open ({probe})",
         "2 threads are running",
     ]
+
+
+def test_a_watcher_reports_a_change_in_a_watched_folder_once(tmp_path):
+    probe = watch([str(tmp_path)])
+    if probe is None:
+        pytest.skip("no inotify here: every run compares the stamps")
+    probe.close()
+    module = tmp_path / "watched.py"
+    module.write_text("VALUE = 1\n")
+    watcher = watch([str(module)])
+    assert watcher is not None
+    try:
+        assert watcher.quiet()
+        (tmp_path / "__pycache__").mkdir()  # bytecode written beside a module: no change
+        assert watcher.quiet()
+        module.write_text("VALUE = 2\n")
+        assert not watcher.quiet()
+        assert watcher.quiet()  # read once
+        os.utime(module, ns=(0, 0))
+        assert not watcher.quiet()
+        (tmp_path / "added.py").write_text("")
+        assert not watcher.quiet()
+    finally:
+        watcher.close()
+
+
+def test_a_request_and_its_descriptors_cross_the_socket(tmp_path):
+    client, server = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    readable, writable = os.pipe()
+    with client, server:
+        request = {"op": "run", "env": {"A": "\udcff surrogate"}, "argv": ["-q"], "sent": 1.5}
+        send_request(client, request, [writable])
+        received, fds = receive_request(server)
+        assert received == request
+        assert len(fds) == 1
+        os.write(fds[0], b"through the descriptor")
+        assert os.read(readable, 100) == b"through the descriptor"
+        for fd in (readable, writable, *fds):
+            os.close(fd)
+
+        client.sendall(b"X")  # no request marker
+        with pytest.raises(ConnectionError, match="not a fastsuite-warm request"):
+            receive_request(server)
+        client.sendall((5).to_bytes(4, "big") + b"\xff\xff\xff\xff\xff")
+        with pytest.raises(ConnectionError, match="not a fastsuite-warm message"):
+            receive_message(server)
+        client.close()
+        with pytest.raises(EOFError):
+            receive_message(server)
+
+
+def test_status_removes_sockets_nobody_serves_and_leaves_other_versions_alone(
+    state_dir, monkeypatch
+):
+    monkeypatch.setenv("FASTSUITE_WARM_DIR", str(state_dir))
+    stale = state_dir / "0000000000000000.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as gone:
+        gone.bind(str(stale))  # then closed: nobody serves it
+    other = state_dir / "1111111111111111.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(other))
+        listener.listen(1)
+        # A zygote that does not speak this version's protocol: it hangs up on the request.
+        answer = threading.Thread(target=lambda: listener.accept()[0].close())
+        answer.start()
+
+        assert control._zygotes() == []
+
+        answer.join()
+    assert not stale.exists()
+    assert other.exists()
 
 
 @dataclass
@@ -278,6 +364,10 @@ def warm(tmp_path: Path, state_dir: Path) -> Iterator[Warm]:
     (site_packages / "warmprobe.py").write_text(
         "import random\n\nVALUE = 1\nRNG = random.Random()\n"
     )
+    (site_packages / "warmprobe-1.0.dist-info").mkdir()
+    (site_packages / "warmprobe-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: warmprobe\nVersion: 1.0\n"
+    )
     command = venv / "bin" / "fastsuite-warm"
     command.write_text(
         f"#!{venv}/bin/python\nimport sys\nfrom fastsuite._warm.client import main\n"
@@ -349,6 +439,92 @@ def test_a_changed_preloaded_file_runs_cold_and_restarts_the_zygote(warm):
     assert stale.returncode == 1
     warm.wait_for_zygote()
     assert served(warm.run("-q")) == "warm"
+
+
+@pytest.mark.slow
+def test_a_usage_error_reads_as_a_cold_run(warm):
+    _started(warm)
+    # Another environment (one more variable): no zygote serves it yet.
+    cold = warm.run("--no-such-option", FASTSUITE_PROBE_VARIABLE="1")
+    hot = warm.run("--no-such-option")
+
+    def without_ours(stderr: str) -> list[str]:
+        return [line for line in stderr.splitlines() if not line.startswith("fastsuite-warm")]
+
+    assert served(cold) == "cold run: no zygote serves this environment yet"
+    assert served(hot) == "warm"
+    assert hot.returncode == cold.returncode == 4
+    assert without_ours(hot.stderr) == without_ours(cold.stderr)
+    assert "error: unrecognized arguments: --no-such-option" in hot.stderr
+    assert "pytest.main()" not in hot.stderr
+
+
+@pytest.mark.slow
+def test_an_edited_test_module_is_rewritten_ahead_and_runs_as_edited(warm):
+    """The spare rewrites the asserts of a test module the last run imported, once it is edited
+    (fastsuite._warm.prerewrite): the run finds them in its cache, as pytest wrote them."""
+    _started(warm)
+    assert served(warm.run("-q")) == "warm"  # it records what pytest rewrote
+    probe = warm.project / "test_probe.py"
+    cache = Path(warm.env["FASTSUITE_WARM_DIR"]) / "pycache"
+    cached = [path for path in cache.rglob("test_probe.*.pyc") if "pytest" in path.name]
+    assert len(cached) == 1, cached
+    before = cached[0].read_bytes()
+    probe.write_text(PASSING_AND_FAILING.replace("VALUE == 2", "VALUE != 2"))
+
+    deadline = time.monotonic() + 60
+    while cached[0].read_bytes() == before:
+        assert time.monotonic() < deadline, warm.log()
+        time.sleep(0.1)
+    edited = warm.run("-q")
+
+    assert served(edited) == "warm"
+    assert edited.returncode == 0
+    assert "2 passed" in edited.stdout
+
+
+@pytest.mark.slow
+def test_changed_metadata_of_a_distribution_runs_cold_and_restarts_the_zygote(warm):
+    """The zygote reads the distributions' metadata once (fastsuite._warm.metadata); an edit
+    in place must not leave a run with what the file said before."""
+    (warm.project / "test_probe.py").write_text(
+        "import importlib.metadata\n\n"
+        "def test_version():\n"
+        "    print('version', importlib.metadata.version('warmprobe'))\n"
+    )
+    _started(warm)
+    assert "version 1.0" in warm.run("-q", "-s").stdout
+    metadata = warm.site_packages / "warmprobe-1.0.dist-info" / "METADATA"
+    metadata.write_text(metadata.read_text().replace("Version: 1.0", "Version: 2.0"))
+
+    stale = warm.run("-q", "-s")
+
+    assert served(stale) == f"cold run: {metadata} changed since it was preloaded"
+    assert "version 2.0" in stale.stdout
+    warm.wait_for_zygote()
+    fresh = warm.run("-q", "-s")
+    assert served(fresh) == "warm"
+    assert "version 2.0" in fresh.stdout
+
+
+@pytest.mark.slow
+def test_a_run_with_other_arguments_than_the_last_prints_as_a_cold_run(warm):
+    """The spare builds pytest's first Config for the last run's arguments (child.prepare);
+    a run with others must build its own, and each prints what a cold run prints."""
+    first, second = ("-q", "-p", "no:randomly"), ("-rA", "-p", "no:randomly", "-p", "no:warnings")
+    cold_first = warm.run(*first)
+    warm.wait_for_zygote()
+    # Another environment (one more variable): no zygote serves it yet.
+    cold_second = warm.run(*second, FASTSUITE_PROBE_VARIABLE="1")
+    assert served(cold_second) == "cold run: no zygote serves this environment yet"
+
+    runs = [(args, warm.run(*args)) for args in (first, first, second, first, second, second)]
+
+    assert [served(run) for _, run in runs] == ["warm"] * 6
+    for args, run in runs:
+        cold = cold_first if args == first else cold_second
+        assert run.returncode == cold.returncode == 1
+        assert _without_durations(run.stdout) == _without_durations(cold.stdout)
 
 
 @pytest.mark.slow

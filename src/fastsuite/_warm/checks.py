@@ -15,7 +15,7 @@ Stamp = tuple[int, int, int]  # inode, mtime in ns, size
 _FD_DIRS = ("/proc/self/fd", "/dev/fd")
 
 
-def _stamp(path: str) -> Stamp | None:
+def stamp(path: str) -> Stamp | None:
     try:
         status = os.stat(path)
     except OSError:
@@ -25,10 +25,10 @@ def _stamp(path: str) -> Stamp | None:
 
 def take_stamps(paths: Iterable[str], site_folders: Iterable[str]) -> dict[str, Stamp | None]:
     """Every loaded module's file, and the site-packages folders (a package added or removed)."""
-    stamps = {path: _stamp(path) for path in paths}
+    stamps = {path: stamp(path) for path in paths}
     for folder in site_folders:
         if os.path.isdir(folder):
-            stamps[folder] = _stamp(folder)
+            stamps[folder] = stamp(folder)
     return stamps
 
 
@@ -43,8 +43,8 @@ def module_files() -> list[str]:
 
 def first_change(stamps: dict[str, Stamp | None]) -> str | None:
     """The first preloaded file (or sys.path folder) changed since the zygote loaded it."""
-    for path, stamp in stamps.items():
-        if _stamp(path) != stamp:
+    for path, taken in stamps.items():
+        if stamp(path) != taken:
             return path
     return None
 

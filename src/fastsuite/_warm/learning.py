@@ -73,10 +73,14 @@ def is_under(name: str, packages: Iterable[str]) -> bool:
     return any(name == package or name.startswith(package + ".") for package in packages)
 
 
-def is_under_any(names: Iterable[str], package: str) -> bool:
-    """Whether any of `names` is `package` or one of its submodules."""
-    prefix = package + "."
-    return any(name == package or name.startswith(prefix) for name in names)
+def packages_of(names: Iterable[str]) -> frozenset[str]:
+    """Every name and every package above it: a package is in it when any of `names` is that
+    package or one of its submodules."""
+    packages: set[str] = set()
+    for name in names:
+        parts = name.split(".")
+        packages.update(".".join(parts[:end]) for end in range(1, len(parts) + 1))
+    return frozenset(packages)
 
 
 def is_preloadable(name: str, module: ModuleType, rewrite_marked: Iterable[str]) -> bool:

@@ -3,9 +3,11 @@
 Started in the background by the client (`python -m fastsuite._warm.zygote ARGS`), one per
 environment (a lock file says which one serves). It refuses to fork, and the client runs cold,
 when the request comes from other interpreter flags or another environment, when a preloaded
-file changed (then it restarts itself, fresh), or when forking is unsafe. After N runs it
-restarts (a fresh string hashing seed); after an idle hour it exits. While it idles, the next
-run's child is already forked (a spare, its copy of the heap made), waiting for the request.
+file changed (then it restarts itself, fresh; fastsuite._warm.watching says when to look), or
+when forking is unsafe. After N runs it restarts (a fresh string hashing seed); after an idle
+hour it exits. While it idles, the next run's child is already forked (a spare, its copy of the
+heap made, pytest's first Config built for the last run's arguments, edited test modules
+rewritten), waiting for the request.
 
 PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
@@ -30,7 +32,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fastsuite._warm import checks, child, learning, tracing
+from fastsuite._warm import (
+    checks,
+    child,
+    learning,
+    metadata,
+    prerewrite,
+    tracing,
+    watching,
+)
 from fastsuite._warm.protocol import MAX_FDS, receive_request, send_reply, send_request
 from fastsuite._warm.state import (
     DEFAULT_IDLE_SECONDS,
@@ -71,11 +81,14 @@ class _Zygote:
     random_states: list[random.Random] = field(default_factory=list)
     baseline: set[str] = field(default_factory=set)
     guarded: set[str] = field(default_factory=set)
+    guarded_packages: frozenset[str] = frozenset()  # learning.packages_of(guarded)
     learned_mtime: int = 0
     last_refusal: str = ""
     restart_when_idle: bool = False
     stopping: bool = False
     spare: _Spare | None = None
+    last_run: tuple[list[str], str] | None = None  # argv and directory, for the spare's guess
+    watcher: watching.Watcher | None = None
 
 
 def main() -> None:
@@ -160,7 +173,9 @@ def _import_checked(name: str) -> str | None:
 def _settle(zygote: _Zygote) -> None:
     """After (more) preloading: random states to reseed, the heap frozen, files stamped."""
     _drop_spare(zygote)  # it has the heap as it was
-    _list_distributions()
+    # What a run's entry-point scans read, in memory (stamped before it is read).
+    absolute_folders = [folder for folder in sys.path if os.path.isabs(folder)]
+    metadata_stamps = metadata.remember(absolute_folders, learning.THIRD_PARTY_ROOTS)
     zygote.preloaded = len(sys.modules)
     zygote.guarded = {
         name
@@ -169,6 +184,7 @@ def _settle(zygote: _Zygote) -> None:
         and not learning.is_own(name)  # preloaded only while pytest leaves them alone
         and not learning.rewrite_disabled(module)
     }
+    zygote.guarded_packages = learning.packages_of(zygote.guarded)
     # Frozen objects are out of gc.get_objects()' reach: the list grows with each preload.
     zygote.random_states += [
         obj
@@ -179,20 +195,13 @@ def _settle(zygote: _Zygote) -> None:
     gc.freeze()
     site_folders = [folder for folder in sys.path if folder.startswith(learning.THIRD_PARTY_ROOTS)]
     site_folders += [folder.rstrip(os.sep) for folder in learning.THIRD_PARTY_ROOTS]
-    zygote.stamps = checks.take_stamps(checks.module_files(), site_folders)
+    module_files = checks.module_files()
+    if zygote.watcher is not None:
+        zygote.watcher.close()
+    # Watched from before the stamps are taken: a change after them is reported.
+    zygote.watcher = watching.watch([*metadata_stamps, *module_files, *site_folders])
+    zygote.stamps = {**metadata_stamps, **checks.take_stamps(module_files, site_folders)}
     zygote.learned_mtime = _mtime(zygote.paths.learned)
-
-
-def _list_distributions() -> None:
-    """What a run's first entry-point scan would do first (pytest scans every distribution once
-    for each `-p`): importlib.metadata lists each folder of sys.path and keeps that listing for
-    as long as the folder's mtime stays the same, in a cold run as in a child. Only absolute
-    folders: a relative one would be the zygote's, not the caller's."""
-    import importlib.metadata
-
-    folders = [folder for folder in sys.path if os.path.isabs(folder)]
-    for _distribution in importlib.metadata.distributions(path=folders):
-        pass
 
 
 def _listen(paths: Paths) -> socket.socket:
@@ -249,7 +258,7 @@ def _accept(zygote: _Zygote) -> None:
             send_reply(conn, _status(zygote))
         elif operation == "run" and _run(zygote, conn, request, fds):
             return  # the connection now belongs to the child's run
-    except (OSError, ValueError, KeyError, ConnectionError) as error:
+    except (OSError, EOFError, ValueError, KeyError) as error:
         _log(f"bad request: {error!r}")
     finally:
         for fd in fds:
@@ -276,7 +285,8 @@ def _run(zygote: _Zygote, conn: socket.socket, request: dict[str, Any], fds: lis
         pid = os.fork()
         if pid == 0:
             _close_for_child(zygote)
-            _run_child(zygote, conn, request, fds)
+            _run_child(zygote, conn, request, fds, child.prepare(zygote.paths, None))
+    zygote.last_run = (list(request["argv"]), str(request["cwd"]))
     send_reply(conn, {"pid": pid})
     zygote.children[pid] = conn
     zygote.selector.register(conn, selectors.EVENT_READ, pid)
@@ -287,15 +297,19 @@ def _run(zygote: _Zygote, conn: socket.socket, request: dict[str, Any], fds: lis
 
 
 def _run_child(
-    zygote: _Zygote, conn: socket.socket, request: dict[str, Any], fds: list[int]
+    zygote: _Zygote,
+    conn: socket.socket,
+    request: dict[str, Any],
+    fds: list[int],
+    prepared: child.Prepared,
 ) -> None:
     child.run(
         conn,
         request,
         fds,
         zygote.random_states,
-        zygote.guarded,
-        zygote.paths.learned,
+        zygote.guarded_packages,
+        prepared,
         zygote.paths.pycache,
     )
 
@@ -327,7 +341,9 @@ def _fork_spare(zygote: _Zygote) -> None:
 
 def _wait_as_spare(zygote: _Zygote, line: socket.socket) -> None:
     """In the spare: the zygote's handlers and descriptors let go, the heap's pages copied (as
-    the run's first touches would copy them), then the request, or the end of the line."""
+    the run's first touches would copy them), the next run's first steps taken (child.prepare;
+    the test modules edited meanwhile rewritten, fastsuite._warm.prerewrite), then the
+    request, or the end of the line."""
     signal.set_wakeup_fd(-1)
     for signum in (signal.SIGTERM, signal.SIGCHLD):
         signal.signal(signum, signal.SIG_DFL)
@@ -337,13 +353,20 @@ def _wait_as_spare(zygote: _Zygote, line: socket.socket) -> None:
     gc.unfreeze()
     gc.get_objects()
     gc.freeze()
+    # What the next run builds first, for the arguments and directory of the last one.
+    guess = None if os.environ.get("PYTEST_DEBUG") else zygote.last_run  # traces to stderr
+    prepared = child.prepare(zygote.paths, guess)
+    # While it waits: the test modules of the last run rewritten ahead as they are edited, into
+    # the cache the run reads (sys.pycache_prefix, as the run will have it).
+    sys.pycache_prefix = str(zygote.paths.pycache)
+    prerewrite.wait(line, zygote.paths.rewritten)
     try:
         request, fds = receive_request(line, max_fds=MAX_FDS + 1)
-    except (OSError, ValueError, ConnectionError):
+    except (OSError, EOFError, ValueError):
         os._exit(0)  # the zygote replaced this spare, or went away
     line.close()
     conn = socket.socket(fileno=fds[0])
-    _run_child(zygote, conn, request, fds[1:])
+    _run_child(zygote, conn, request, fds[1:], prepared)
 
 
 def _hand_to_spare(
@@ -385,7 +408,8 @@ def _refusal(
         return "the interpreter runs with other flags"
     if environment_key(request["env"]) != zygote.paths.key:
         return "the environment changed"
-    if (changed := checks.first_change(zygote.stamps)) is not None:
+    quiet = zygote.watcher is not None and zygote.watcher.quiet()
+    if not quiet and (changed := checks.first_change(zygote.stamps)) is not None:
         _restart_when_idle(zygote)
         return f"{changed} changed since it was preloaded"
     allowed = _allowed_descriptors(zygote) | {conn.fileno(), *fds}
@@ -403,6 +427,8 @@ def _allowed_descriptors(zygote: _Zygote) -> set[int]:
     allowed |= {other.fileno() for other in zygote.children.values()}
     if zygote.spare is not None:
         allowed.add(zygote.spare.line.fileno())
+    if zygote.watcher is not None:
+        allowed.add(zygote.watcher.fd)
     return allowed
 
 
@@ -413,6 +439,8 @@ def _close_for_child(zygote: _Zygote) -> None:
         other.close()
     if zygote.spare is not None:
         zygote.spare.line.close()
+    if zygote.watcher is not None:
+        zygote.watcher.close()
     for fd in (*zygote.wakeup, zygote.lock_fd):
         os.close(fd)
 
