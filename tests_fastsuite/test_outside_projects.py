@@ -714,6 +714,20 @@ def postgresql_default_project(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
+def _sqlite_ddl_parenthesizes_text_defaults() -> bool:
+    from sqlalchemy import Column, DateTime, Integer, MetaData, Table, text
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.schema import CreateTable
+
+    table = Table(
+        "t",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("at", DateTime, server_default=text("now()")),
+    )
+    return "DEFAULT (now())" in str(CreateTable(table).compile(dialect=sqlite.dialect()))
+
+
 def test_a_server_default_sqlite_cannot_run_is_named_with_the_fix(
     postgresql_default_project: pytest.Pytester,
 ) -> None:
@@ -722,6 +736,12 @@ def test_a_server_default_sqlite_cannot_run_is_named_with_the_fix(
     # with a bare "unknown function: now()", nothing saying where it comes from.
     result = postgresql_default_project.runpytest_subprocess()
 
+    if not _sqlite_ddl_parenthesizes_text_defaults():
+        # Older SQLAlchemy 2.0 (2.0.24, the floor) writes DEFAULT now() unparenthesized, which
+        # SQLite's CREATE TABLE refuses: the schema build fails, showing that DDL.
+        result.assert_outcomes(errors=1)
+        result.stdout.fnmatch_lines(["*syntax error*", "*created_at DATETIME DEFAULT now()*"])
+        return
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
