@@ -413,6 +413,9 @@ class _Live:
     configured_as: str  # where fastsuite_app came from, for messages
     lifespan: _LiveApp
     session_dependency: Callable[..., Any] | None
+    # Whether fastsuite's session, served in the dependency's place, is committed after the
+    # route (read from the dependency's code once, not per test).
+    commits_after_the_route: bool
     client_defaults: _ClientDefaults
     # Makes the clients given no options (`client`'s): see ClientPrototype.
     client_prototype: ClientPrototype | None
@@ -422,12 +425,14 @@ class _Live:
 def _fastsuite_live() -> _Live:
     request = _setup_request.current()
     lifespan: _LiveApp = request.getfixturevalue("_fastsuite_lifespan")
+    dependency = request.getfixturevalue("_fastsuite_session_dependency")
     defaults = _ClientDefaults.of(client_options(_settings(request)))
     return _Live(
         request.getfixturevalue("_fastsuite_app"),
         _settings(request).describe("app"),
         lifespan,
-        request.getfixturevalue("_fastsuite_session_dependency"),
+        dependency,
+        dependency is not None and commits_after_the_route(dependency),
         defaults,
         TestClient.prototype(
             transport=lifespan.transport, base_url=defaults.base_url, headers=defaults.headers
@@ -623,8 +628,7 @@ def _served_app(app: FastAPI, live: _Live, test: _Test) -> Iterator[_ServedApp]:
         if process.app_sessionmaker is None:
             dependency = live.session_dependency
             assert dependency is not None  # one of the two is set
-            commits = commits_after_the_route(dependency)
-            override = session_override(scope, process.app_sessions, commits)
+            override = session_override(scope, process.app_sessions, live.commits_after_the_route)
             app.dependency_overrides[dependency] = override
         turns.lock = scope.request_lock
         log = _queries.active_log()
