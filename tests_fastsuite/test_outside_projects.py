@@ -582,6 +582,102 @@ def test_a_dependency_that_opens_its_session_through_a_helper_runs_as_written(
     )
 
 
+LEFTOVER_OVERRIDE_APP = '''
+"""An app whose session dependency opens the app's own sessionmaker."""
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import String, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(50))
+
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+SessionFactory = async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def get_session():
+    async with SessionFactory() as session:
+        yield session
+
+
+app = FastAPI()
+
+
+@app.post("/notes")
+async def add(text: str, session: AsyncSession = Depends(get_session)) -> int:
+    session.add(Note(text=text))
+    await session.commit()
+    return await session.scalar(select(func.count()).select_from(Note))
+'''
+
+# The suite's conftest before the port: a test database of its own, and the app's dependency
+# overridden when the conftest is imported.
+LEFTOVER_OVERRIDE_CONFTEST = """
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from leftover_app import app, get_session
+
+test_engine = create_async_engine("sqlite+aiosqlite:///old-test-database.db")
+TestingSession = async_sessionmaker(test_engine, expire_on_commit=False)
+
+
+async def override_get_session():
+    async with TestingSession() as session:
+        yield session
+
+
+app.dependency_overrides[get_session] = override_get_session
+"""
+
+LEFTOVER_OVERRIDE_TEST = """
+async def test_a_note_is_added(client):
+    assert (await client.post("/notes", params={"text": "one"})).json() == 1
+"""
+
+
+def test_an_override_left_from_the_old_recipe_is_named_when_its_connection_is_refused(
+    pytester: pytest.Pytester,
+) -> None:
+    # The commonest conftest of the recipe fastsuite replaces sets
+    # `app.dependency_overrides[get_db] = override_get_db` on its own test database when it is
+    # imported. Left there after the port, it outranks the app's dependency: the blocker refused
+    # its connection, naming only the route (`add()`) and advising to route the app's code
+    # through its session dependency, which the ini file already named.
+    pytester.makepyfile(leftover_app=LEFTOVER_OVERRIDE_APP, test_leftover=LEFTOVER_OVERRIDE_TEST)
+    pytester.makeconftest(LEFTOVER_OVERRIDE_CONFTEST)
+    write_ini(pytester, "leftover_app")
+
+    result = pytester.runpytest_inprocess()
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*fastsuite: refused a connection to sqlite+aiosqlite:///*old-test-database.db in "
+            "test_leftover.py::test_a_note_is_added (call) (opened by add() at leftover_app.py:*): "
+            "the app's session dependency leftover_app:get_session is overridden in "
+            "app.dependency_overrides by conftest:override_get_session (conftest.py:9), so the "
+            "app's requests use that function's sessions, not the test's: remove that override "
+            "(fastsuite serves leftover_app:get_session from the test's transaction).*"
+        ]
+    )
+    assert "Route the app's code" not in result.stdout.str()
+
+    # The fix the message gives.
+    pytester.makeconftest(LEFTOVER_OVERRIDE_CONFTEST.replace("app.dependency_overrides", "# "))
+    assert pytester.runpytest_inprocess().ret == 0
+
+
 TRUSTED_HOSTS_APP = '''
 """An app behind TrustedHostMiddleware, its hosts from the settings."""
 
