@@ -678,6 +678,95 @@ def test_an_override_left_from_the_old_recipe_is_named_when_its_connection_is_re
     assert pytester.runpytest_inprocess().ret == 0
 
 
+EXPUNGE_CASCADE_APP = '''
+"""A parent whose children are expunged with it (cascade "expunge"), deleted by a route."""
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Notebook(Base):
+    __tablename__ = "notebooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(50))
+    notes: Mapped[list["Note"]] = relationship(
+        back_populates="notebook",
+        cascade="save-update, merge, refresh-expire, expunge, delete, delete-orphan",
+    )
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notebook_id: Mapped[int] = mapped_column(ForeignKey("notebooks.id"))
+    notebook: Mapped[Notebook] = relationship(back_populates="notes")
+
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+SessionFactory = async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def get_session():
+    async with SessionFactory() as session:
+        yield session
+
+
+app = FastAPI()
+
+
+@app.delete("/notebooks/{notebook_id}", status_code=204)
+async def delete(notebook_id: int, session: AsyncSession = Depends(get_session)) -> None:
+    await session.delete(await session.get(Notebook, notebook_id))
+    await session.commit()
+'''
+
+EXPUNGE_CASCADE_TEST = """
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from expunge_app import Note, Notebook
+
+
+async def test_a_deleted_parent_leaves_the_session_with_its_children(client, db_session):
+    kept, gone = Notebook(title="kept"), Notebook(title="gone")
+    db_session.add_all([kept, gone])
+    await db_session.flush()
+    db_session.add_all([Note(notebook_id=kept.id)] + [Note(notebook_id=gone.id) for _ in "ab"])
+    await db_session.flush()
+    notebooks = select(Notebook).options(selectinload(Notebook.notes)).order_by(Notebook.id)
+    assert [len(notebook.notes) for notebook in await db_session.scalars(notebooks)] == [1, 2]
+
+    assert (await client.delete(f"/notebooks/{gone.id}")).status_code == 204
+
+    assert gone not in db_session and all(note not in db_session for note in gone.notes)
+    assert kept in db_session and kept.notes[0] in db_session
+    assert len((await db_session.scalars(select(Note))).all()) == 1
+"""
+
+
+def test_a_deleted_parent_whose_children_are_expunged_with_it_leaves_the_session(
+    pytester: pytest.Pytester,
+) -> None:
+    # rhoboro/async-fastapi-sqlalchemy: a notebook's notes are expunged with it (cascade
+    # "expunge"). The test held the notebook and its notes; after the route deleted them,
+    # reading the test's objects again expunged the notebook (its notes with it), then each
+    # note: InvalidRequestError "Instance <Note> is not present in this Session".
+    pytester.makepyfile(expunge_app=EXPUNGE_CASCADE_APP, test_expunge=EXPUNGE_CASCADE_TEST)
+    write_ini(pytester, "expunge_app")
+
+    result = pytester.runpytest_inprocess()
+
+    result.assert_outcomes(passed=1)
+
+
 TRUSTED_HOSTS_APP = '''
 """An app behind TrustedHostMiddleware, its hosts from the settings."""
 
