@@ -28,6 +28,12 @@ RUN_BY_ANYIO_ON_ITS_OWN_LOOP = (
     "= auto to the pytest configuration ([tool.pytest.ini_options] in pyproject.toml, or "
     "pytest.ini): pytest-asyncio then runs anyio-marked tests on the shared loop."
 )
+NOT_IN_THE_SESSION_LOOP = (
+    "fastsuite: {test} runs in a {scope}-scoped event loop ({where}), but the app and "
+    "fastsuite's fixtures live in the session's loop: PostgreSQL's connections (asyncpg) fail "
+    "there with 'attached to a different loop', so it would pass on SQLite and fail on "
+    "PostgreSQL. {fix}"
+)
 # The fixtures that need the test to run in the event loop (each is, or opens, async work).
 ASYNC_FIXTURES = ("client", "client_factory", "db_session", "db_engine")
 _HARNESS_FIXTURES = "fastsuite.fixtures"
@@ -58,11 +64,13 @@ def find_misuse(items: list[pytest.Item]) -> None:
                 test=item.nodeid, fixtures=_listed(named), name=name
             )
             continue
-        if item.get_closest_marker("asyncio"):
-            continue
+        marker = item.get_closest_marker("asyncio")
         if mode is None:
             mode = _asyncio_mode(item.config)
-        if mode == "auto":
+        if marker is not None or mode == "auto":
+            problem = _outside_the_session_loop(item, marker)
+            if problem is not None:
+                item.stash[_problem_key] = problem
             continue
         problem = (
             RUN_BY_ANYIO_ON_ITS_OWN_LOOP
@@ -70,6 +78,28 @@ def find_misuse(items: list[pytest.Item]) -> None:
             else NOT_RUN_BY_PYTEST_ASYNCIO
         )
         item.stash[_problem_key] = problem.format(test=item.nodeid, mode=mode)
+
+
+def _outside_the_session_loop(item: pytest.Item, marker: pytest.Mark | None) -> str | None:
+    """The message for a test pytest-asyncio runs in a loop other than the session's."""
+    asked = None if marker is None else marker.kwargs.get("loop_scope", marker.kwargs.get("scope"))
+    if asked is not None:
+        where = f'@pytest.mark.asyncio(loop_scope="{asked}")'
+        fix = 'Drop its loop_scope (or make it "session").'
+        scope = str(asked)
+    else:
+        try:
+            scope = str(item.config.getini("asyncio_default_test_loop_scope") or "function")
+        except ValueError:  # a pytest-asyncio without the key runs each test in its own loop
+            scope = "function"
+        where = f"asyncio_default_test_loop_scope = {scope}"
+        fix = (
+            "Remove asyncio_default_test_loop_scope from the pytest configuration (or set it "
+            "to session)."
+        )
+    if scope == "session":
+        return None
+    return NOT_IN_THE_SESSION_LOOP.format(test=item.nodeid, scope=scope, where=where, fix=fix)
 
 
 def fail_misused(item: pytest.Item) -> None:
