@@ -7,6 +7,7 @@ PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.le
 from __future__ import annotations
 
 import inspect
+import os
 from typing import Any
 
 import pytest
@@ -33,6 +34,12 @@ NOT_IN_THE_SESSION_LOOP = (
     "fastsuite's fixtures live in the session's loop: PostgreSQL's connections (asyncpg) fail "
     "there with 'attached to a different loop', so it would pass on SQLite and fail on "
     "PostgreSQL. {fix}"
+)
+FIXTURE_NOT_IN_THE_SESSION_LOOP = (
+    "fastsuite: {test}: its fixture {fixture}{defined} runs in a {scope}-scoped event loop "
+    "({where}), but uses fastsuite's fixtures, which live in the session's loop: PostgreSQL's "
+    "connections (asyncpg) fail there with 'attached to a different loop', so it would pass on "
+    "SQLite and fail on PostgreSQL. {fix}"
 )
 # The fixtures that need the test to run in the event loop (each is, or opens, async work).
 ASYNC_FIXTURES = ("client", "client_factory", "db_session", "db_engine")
@@ -68,7 +75,9 @@ def find_misuse(items: list[pytest.Item]) -> None:
         if mode is None:
             mode = _asyncio_mode(item.config)
         if marker is not None or mode == "auto":
-            problem = _outside_the_session_loop(item, marker)
+            problem = _outside_the_session_loop(item, marker) or _fixture_outside_the_session_loop(
+                item, strict=mode != "auto"
+            )
             if problem is not None:
                 item.stash[_problem_key] = problem
             continue
@@ -100,6 +109,71 @@ def _outside_the_session_loop(item: pytest.Item, marker: pytest.Mark | None) -> 
     if scope == "session":
         return None
     return NOT_IN_THE_SESSION_LOOP.format(test=item.nodeid, scope=scope, where=where, fix=fix)
+
+
+def _fixture_outside_the_session_loop(item: pytest.Item, *, strict: bool) -> str | None:
+    """The message for a test whose own async fixture uses the harness's fixtures in a loop
+    other than the session's (asyncio_default_fixture_loop_scope = function, which
+    pytest-asyncio's warning suggests, or a fixture's loop_scope)."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None
+    for name in info.names_closure:
+        definitions = info.name2fixturedefs.get(name, ())
+        if not definitions:
+            continue
+        fixture = definitions[-1]
+        function = getattr(fixture.func, "__func__", fixture.func)
+        if getattr(function, "__module__", None) == _HARNESS_FIXTURES:
+            continue
+        if not (inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function)):
+            continue
+        if strict and not getattr(function, "_force_asyncio_fixture", False):
+            continue  # strict mode runs only @pytest_asyncio.fixture ones in a loop
+        if not _uses_the_harness(info, fixture, set()):
+            continue
+        asked = getattr(function, "_loop_scope", None)
+        if asked is not None:
+            where = f'@pytest_asyncio.fixture(loop_scope="{asked}")'
+            fix = 'Drop its loop_scope (or make it "session").'
+            scope = str(asked)
+        else:
+            try:
+                default = item.config.getini("asyncio_default_fixture_loop_scope")
+            except ValueError:
+                default = None
+            scope = str(fixture.scope if default in (None, "", "fixture-scope") else default)
+            where = f"asyncio_default_fixture_loop_scope = {default or 'unset'}"
+            fix = (
+                "Set asyncio_default_fixture_loop_scope = session in the pytest configuration "
+                "(or remove it: fastsuite sets it)."
+            )
+        if scope == "session":
+            continue
+        code = getattr(function, "__code__", None)
+        defined = f" ({os.path.relpath(code.co_filename)}:{code.co_firstlineno})" if code else ""
+        return FIXTURE_NOT_IN_THE_SESSION_LOOP.format(
+            test=item.nodeid, fixture=name, defined=defined, scope=scope, where=where, fix=fix
+        )
+    return None
+
+
+def _uses_the_harness(info: Any, fixture: Any, seen: set[str]) -> bool:
+    """Whether `fixture` requests one of the harness's async fixtures, directly or not."""
+    for argname in fixture.argnames:
+        if argname in seen:
+            continue
+        seen.add(argname)
+        definitions = info.name2fixturedefs.get(argname, ())
+        if not definitions:
+            continue
+        if argname in ASYNC_FIXTURES and any(
+            getattr(d.func, "__module__", None) == _HARNESS_FIXTURES for d in definitions
+        ):
+            return True
+        if _uses_the_harness(info, definitions[-1], seen):
+            return True
+    return False
 
 
 def fail_misused(item: pytest.Item) -> None:
