@@ -5,10 +5,27 @@ differ from a suite that handed the app the test's own session (the most common 
 
 - before a request, changes the test made to its objects but did not flush are invisible to
   the app: they are flushed first, as the shared session's autoflush would;
-- after a request that wrote, objects the test loaded keep their old attribute values: the
-  loaded column attributes of the objects whose tables it wrote are read again, one SELECT
-  per mapped class (not counted by `assert_num_queries`), and an object whose row the request
-  deleted leaves the session. A request that only read costs nothing more.
+- after a request that changed rows already there, objects the test loaded keep their old
+  attribute values: the loaded column attributes of the objects whose tables it changed are
+  read again, one SELECT per mapped class (not counted by `assert_num_queries`), and an
+  object whose row the request deleted leaves the session. A request that only read, or only
+  inserted, costs nothing more.
+
+Which tables a request changed is told from its statements (see `_queries.Writes`):
+
+- an UPDATE or DELETE changes its table, and so does an INSERT that may touch existing rows
+  (ON CONFLICT DO UPDATE, INSERT OR REPLACE, whose REPLACE deletes the rows in its way); a
+  plain INSERT (ON CONFLICT DO NOTHING too) only adds rows, which no loaded object can show;
+- the foreign keys of the metadata carry the change on: rows deleted in a table delete
+  (ON DELETE CASCADE) or change (SET NULL, SET DEFAULT) the rows referencing them in the
+  tables whose foreign keys say so, rows updated there change those whose foreign keys have
+  an ON UPDATE action, and so on down (only the foreign keys the models declare are seen);
+- raw SQL (a `text()` statement, the driver's own), or an INSERT that opens with a WITH,
+  changes everything, since its tables cannot be told.
+
+What a database trigger writes is not seen: a trigger that changes another table's rows leaves
+the loaded objects of that table as they were (a test can refresh them with
+`await db_session.refresh(obj)`).
 
 Not in tests that commit for real (`fastsuite_db(transaction=True)`): there each session has
 transactions of its own, as in production, and a flush or a read would open one on the shared
@@ -28,7 +45,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, Column, Select, bindparam, select, tuple_
+from sqlalchemy import BindParameter, Column, MetaData, Select, bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstanceState, Mapper, Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -85,7 +102,7 @@ class _AroundRequest:
 
 
 def _stale_states(session: Session, writes: Writes) -> dict[Mapper[Any], list[InstanceState[Any]]]:
-    """The loaded objects in `session` whose tables were written (all of them when a write's
+    """The loaded objects in `session` whose tables were changed (all of them when a write's
     table is unknown), by mapper."""
     by_mapper: dict[Mapper[Any], list[InstanceState[Any]]] = defaultdict(list)
     for state in session.identity_map.all_states():
@@ -93,11 +110,80 @@ def _stale_states(session: Session, writes: Writes) -> dict[Mapper[Any], list[In
             by_mapper[state.mapper].append(state)
     if writes.unknown:
         return by_mapper
+    changed = changed_tables(writes)
     return {
         mapper: states
         for mapper, states in by_mapper.items()
-        if not writes.tables.isdisjoint(table.fullname for table in mapper.tables)
+        if not changed.isdisjoint(table.fullname for table in mapper.tables)
     }
+
+
+def changed_tables(writes: Writes) -> set[str]:
+    """The tables whose existing rows `writes` may have changed: those written, and those the
+    foreign keys' ON DELETE and ON UPDATE actions carry the changes to (see the module)."""
+    written = (*writes.deleted.values(), *writes.updated.values())
+    metadatas = {id(table.metadata): table.metadata for table in written}
+    every_actions = [_actions_of(metadata) for metadata in metadatas.values()]
+    deleted, updated = set(writes.deleted), set(writes.updated)
+    pending = [(name, True) for name in deleted] + [(name, False) for name in updated]
+    while pending:
+        parent, parent_deleted = pending.pop()
+        for actions in every_actions:
+            if parent_deleted:
+                children = actions.on_delete.get(parent, ())
+            else:
+                children = [(child, False) for child in actions.on_update.get(parent, ())]
+            for child, child_deleted in children:
+                into = deleted if child_deleted else updated
+                if child not in into:
+                    into.add(child)
+                    pending.append((child, child_deleted))
+    return deleted | updated
+
+
+# The foreign key actions that change the referencing rows.
+_CHANGING_ACTIONS = frozenset({"CASCADE", "SET NULL", "SET DEFAULT"})
+
+
+@dataclass(frozen=True)
+class _Actions:
+    """A metadata's foreign key actions, by referenced table: on a delete there, each
+    referencing table and whether its rows are deleted (CASCADE) or changed (SET NULL, SET
+    DEFAULT); on an update there, each referencing table whose rows change."""
+
+    on_delete: dict[str, list[tuple[str, bool]]]
+    on_update: dict[str, list[str]]
+    # What they were read from: the number of tables and of foreign keys.
+    signature: tuple[int, int]
+
+
+_actions: weakref.WeakKeyDictionary[MetaData, _Actions] = weakref.WeakKeyDictionary()
+
+
+def _signature(metadata: MetaData) -> tuple[int, int]:
+    tables = metadata.tables.values()
+    return len(tables), sum(len(table.foreign_keys) for table in tables)
+
+
+def _actions_of(metadata: MetaData) -> _Actions:
+    signature = _signature(metadata)
+    known = _actions.get(metadata)
+    if known is not None and known.signature == signature:
+        return known
+    on_delete: dict[str, list[tuple[str, bool]]] = defaultdict(list)
+    on_update: dict[str, list[str]] = defaultdict(list)
+    for table in metadata.tables.values():
+        for key in table.foreign_keys:
+            constraint = key.constraint
+            ondelete = (getattr(constraint, "ondelete", None) or key.ondelete or "").upper()
+            onupdate = (getattr(constraint, "onupdate", None) or key.onupdate or "").upper()
+            referenced = key.target_fullname.rsplit(".", 1)[0]  # [schema.]table.column
+            if ondelete in _CHANGING_ACTIONS:
+                on_delete[referenced].append((table.fullname, ondelete == "CASCADE"))
+            if onupdate in _CHANGING_ACTIONS:
+                on_update[referenced].append(table.fullname)
+    actions = _actions[metadata] = _Actions(dict(on_delete), dict(on_update), signature)
+    return actions
 
 
 @dataclass(frozen=True)
