@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import BindParameter, Column, MetaData, Select, bindparam, select, tuple_
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstanceState, Mapper, Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -224,18 +225,25 @@ def _reload_of(mapper: Mapper[Any]) -> _Reload:
 
 def _reload_all(session: Session, stale: dict[Mapper[Any], list[InstanceState[Any]]]) -> None:
     """Read again the loaded column attributes of the `stale` objects."""
-    with session.no_autoflush:
-        for mapper, states in stale.items():
-            for start in range(0, len(states), _CHUNK):
-                _reload(session, _reload_of(mapper), states[start : start + _CHUNK])
+    for mapper, states in stale.items():
+        # The statement reads table columns, no ORM entity: it runs on the session's
+        # connection for the mapper (its transaction's), past the ORM's execution layers.
+        connection = session.connection(bind_arguments={"mapper": mapper})
+        for start in range(0, len(states), _CHUNK):
+            _reload(session, connection, _reload_of(mapper), states[start : start + _CHUNK])
 
 
-def _reload(session: Session, reload: _Reload, states: Sequence[InstanceState[Any]]) -> None:
+def _reload(
+    session: Session,
+    connection: Connection,
+    reload: _Reload,
+    states: Sequence[InstanceState[Any]],
+) -> None:
     width = reload.key_width
     identities: list[Any] = [state.key[1] for state in states if state.key is not None]
     if width == 1:
         identities = [identity[0] for identity in identities]
-    result = session.execute(reload.statement, {"identities": identities})
+    result = connection.execute(reload.statement, {"identities": identities})
     rows = {tuple(row[:width]): row[width:] for row in result}
     gone = []
     for state in states:
