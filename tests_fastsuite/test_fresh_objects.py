@@ -86,6 +86,16 @@ async def test_the_request_sees_what_the_test_changed_without_flushing(client, d
     assert item.name == "changed by the test"
 
 
+async def test_the_request_sees_what_the_test_added_or_deleted_without_flushing(
+    client, db_session
+):
+    kept, dropped = await ItemFactory.acreate_batch(2)
+    await db_session.delete(dropped)
+    db_session.add(Item(name="added by the test"))
+
+    assert (await client.get("/items")).json() == [kept.name, "added by the test"]
+
+
 async def test_a_request_that_only_reads_costs_no_statement_of_the_harness(client, db_session):
     await ItemFactory.acreate()
     with assert_num_queries(1) as captured:
@@ -119,7 +129,7 @@ def test_the_test_and_its_requests_see_each_others_writes(items_project, databas
 
     result = items_project.runpytest(*database, *route)
 
-    result.assert_outcomes(passed=8)
+    result.assert_outcomes(passed=9)
 
 
 # A library app whose foreign keys act in the database: deleting an author deletes its books

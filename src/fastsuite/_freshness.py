@@ -82,8 +82,9 @@ class _AroundRequest:
         self.writes = Writes()
 
     async def __aenter__(self) -> None:
-        sync = self.session.sync_session
-        if sync.new or sync.dirty or sync.deleted:
+        # What flush() itself asks first (SQLAlchemy 2.0 and 2.1 alike): `new`, `dirty` and
+        # `deleted` would each build a set of objects to tell the same, on every request.
+        if not self.session.sync_session._is_clean():
             await self.session.flush()
         self.log.watch_writes(self.writes)
 
