@@ -174,6 +174,16 @@ class Chapter(Base):
     book_id: Mapped[int] = mapped_column(ForeignKey("books.id", ondelete="CASCADE"))
 
 
+class Edition(Base):
+    # A composite primary key.
+    __tablename__ = "editions"
+
+    book_id: Mapped[int] = mapped_column(
+        ForeignKey("books.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(primary_key=True)
+
+
 class Quote(Base):
     __tablename__ = "quotes"
 
@@ -228,7 +238,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from library_app import Author, Book, Chapter, Loan, Quote
+from library_app import Author, Book, Chapter, Edition, Loan, Quote
 
 
 async def shelf(db_session):
@@ -244,6 +254,19 @@ async def shelf(db_session):
     db_session.add_all([chapter, loan])
     await db_session.flush()
     return author, book, quote, chapter, loan
+
+
+async def test_objects_of_composite_keys_are_read_again_too(client, db_session):
+    author, book, _, _, _ = await shelf(db_session)
+    edition = Edition(book_id=book.id, number=1)  # one object: the one-row statement
+    db_session.add(edition)
+    await db_session.flush()
+
+    assert (await client.put(f"/authors/{author.id}/code/lev")).status_code == 204
+    assert edition in db_session
+    assert (await client.delete(f"/authors/{author.id}")).status_code == 204
+
+    assert edition not in db_session
 
 
 @contextmanager
@@ -317,7 +340,7 @@ def test_changes_the_foreign_keys_carry_on_reach_the_objects(pytester, database)
 
     result = pytester.runpytest(*database)
 
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
 
 
 def _what_changed(statement: Any) -> tuple[list[str], list[str], bool]:

@@ -190,9 +190,12 @@ def _actions_of(metadata: MetaData) -> _Actions:
 
 @dataclass(frozen=True)
 class _Reload:
-    """A mapper's statement reading its column attributes by primary key, built once."""
+    """A mapper's statements reading its column attributes by primary key, built once: for
+    one object (`key = :key_0 [AND ...]`), and for several (an expanding IN, whose list
+    SQLAlchemy renders on each run, which costs about as much as the rest of the run)."""
 
-    statement: Select[Any]
+    one: Select[Any]
+    many: Select[Any]
     keys: list[str]
     key_width: int
 
@@ -215,12 +218,13 @@ def _reload_of(mapper: Mapper[Any]) -> _Reload:
             if len(primary_key) == 1
             else tuple_(*primary_key).in_(identities)
         )
-        statement = (
-            select(*primary_key, *columns.values())
-            .select_from(mapper.persist_selectable)
-            .where(where)
+        statement = select(*primary_key, *columns.values()).select_from(mapper.persist_selectable)
+        one = statement.where(
+            *(column == bindparam(f"key_{index}") for index, column in enumerate(primary_key))
         )
-        reload = _reloads[mapper] = _Reload(statement, list(columns), len(primary_key))
+        reload = _reloads[mapper] = _Reload(
+            one, statement.where(where), list(columns), len(primary_key)
+        )
     return reload
 
 
@@ -242,9 +246,13 @@ def _reload(
 ) -> None:
     width = reload.key_width
     identities: list[Any] = [state.key[1] for state in states if state.key is not None]
-    if width == 1:
-        identities = [identity[0] for identity in identities]
-    result = connection.execute(reload.statement, {"identities": identities})
+    if len(identities) == 1:
+        keys = {f"key_{index}": value for index, value in enumerate(identities[0])}
+        result = connection.execute(reload.one, keys)
+    else:
+        if width == 1:
+            identities = [identity[0] for identity in identities]
+        result = connection.execute(reload.many, {"identities": identities})
     rows = {tuple(row[:width]): row[width:] for row in result}
     gone = []
     for state in states:
