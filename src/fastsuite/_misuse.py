@@ -20,6 +20,14 @@ NOT_RUN_BY_PYTEST_ASYNCIO = (
     "@pytest.mark.asyncio (asyncio_mode = {mode}): add asyncio_mode = auto to the pytest "
     "configuration ([tool.pytest.ini_options] in pyproject.toml, or pytest.ini)."
 )
+RUN_BY_ANYIO_ON_ITS_OWN_LOOP = (
+    "fastsuite: {test} is marked anyio, and pytest-asyncio (asyncio_mode = {mode}) leaves it to "
+    "anyio's plugin, which runs it on an event loop of its own, not the one the app and "
+    "fastsuite's fixtures share: PostgreSQL's connections (asyncpg) fail there with 'attached "
+    "to a different loop', so it would pass on SQLite and fail on PostgreSQL. Add asyncio_mode "
+    "= auto to the pytest configuration ([tool.pytest.ini_options] in pyproject.toml, or "
+    "pytest.ini): pytest-asyncio then runs anyio-marked tests on the shared loop."
+)
 # The fixtures that need the test to run in the event loop (each is, or opens, async work).
 ASYNC_FIXTURES = ("client", "client_factory", "db_session", "db_engine")
 _HARNESS_FIXTURES = "fastsuite.fixtures"
@@ -50,12 +58,18 @@ def find_misuse(items: list[pytest.Item]) -> None:
                 test=item.nodeid, fixtures=_listed(named), name=name
             )
             continue
-        if item.get_closest_marker("asyncio") or item.get_closest_marker(_ANYIO):
+        if item.get_closest_marker("asyncio"):
             continue
         if mode is None:
             mode = _asyncio_mode(item.config)
-        if mode != "auto":
-            item.stash[_problem_key] = NOT_RUN_BY_PYTEST_ASYNCIO.format(test=item.nodeid, mode=mode)
+        if mode == "auto":
+            continue
+        problem = (
+            RUN_BY_ANYIO_ON_ITS_OWN_LOOP
+            if item.get_closest_marker(_ANYIO)
+            else NOT_RUN_BY_PYTEST_ASYNCIO
+        )
+        item.stash[_problem_key] = problem.format(test=item.nodeid, mode=mode)
 
 
 def fail_misused(item: pytest.Item) -> None:
