@@ -68,6 +68,23 @@ async def test_a_begin_inside_a_transaction_is_refused_in_words(engine):
             await connection.begin()
 
 
+async def test_savepoint_names_are_quoted_only_where_they_need_it(engine):
+    async with engine.connect() as connection, connection.begin():
+        sync = connection.sync_connection
+        preparer = sync.dialect.identifier_preparer
+        kept = len(preparer._strings)
+        for _ in range(20):
+            async with connection.begin_nested():
+                await connection.execute(text("INSERT INTO owners VALUES ('nested')"))
+        if "{driver}" == "loop":  # SQLAlchemy's own statements keep every name they quote
+            assert len(preparer._strings) == kept
+        await connection.run_sync(lambda sync: sync.dialect.do_savepoint(sync, "select"))
+        await connection.run_sync(
+            lambda sync: sync.dialect.do_release_savepoint(sync, "select")
+        )
+        assert await connection.scalar(text("SELECT count(*) FROM owners")) == 20
+
+
 async def test_an_echoing_engine_logs_its_transaction_control(engine, caplog):
     engine.echo = True
     with caplog.at_level(logging.INFO, logger="sqlalchemy.engine"):
@@ -93,4 +110,4 @@ def test_transaction_control_behaves_as_through_sqlalchemy(items_project, driver
 
     result = items_project.runpytest(f"--fastsuite-sqlite-driver={driver}")
 
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)

@@ -34,11 +34,18 @@ from fastapi import FastAPI
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def _fresh_login_throttle(app: FastAPI) -> Iterator[None]:
-    # The throttle lives in the app, which the whole process shares: each test starts clean.
+    """The app's login throttle cleared after the test (the clients below do it themselves)."""
     yield
     app.state.login_throttle.clear()
+
+
+# The throttle lives in the app, which the whole process shares: each test's requests must not
+# count against the next test's. Requests reach the app through `client` and `client_factory`
+# (below; `client_at` in api/test_login_throttle.py takes `client`), so they clear it when
+# the test ends: an autouse fixture would cost every test, those without requests too, a
+# fixture of its own (pytest sets up and tears down each one, about 0.05 ms).
 
 
 @pytest.fixture
@@ -156,18 +163,22 @@ def checked(http_client: httpx.AsyncClient) -> httpx.AsyncClient:
 
 
 @pytest.fixture
-def client(client: httpx.AsyncClient) -> httpx.AsyncClient:
-    """The harness's `client`, refusing any response that carries password material."""
-    return checked(client)
+def client(client: httpx.AsyncClient, app: FastAPI) -> Iterator[httpx.AsyncClient]:
+    """The harness's `client`, refusing any response that carries password material; the app's
+    login throttle is cleared after the test."""
+    yield checked(client)
+    app.state.login_throttle.clear()
 
 
 @pytest.fixture
 def client_factory(
-    client_factory: Callable[..., httpx.AsyncClient],
-) -> Callable[..., httpx.AsyncClient]:
-    """The harness's `client_factory`; its clients refuse responses with password material."""
+    client_factory: Callable[..., httpx.AsyncClient], app: FastAPI
+) -> Iterator[Callable[..., httpx.AsyncClient]]:
+    """The harness's `client_factory`; its clients refuse responses with password material.
+    The app's login throttle is cleared after the test."""
 
     def make(**options: Any) -> httpx.AsyncClient:
         return checked(client_factory(**options))
 
-    return make
+    yield make
+    app.state.login_throttle.clear()

@@ -85,22 +85,74 @@ class CapturedQueries:
 
 @dataclass
 class Writes:
-    """The tables written while watched (see _freshness); `unknown` when a write's table could
-    not be told (raw SQL)."""
+    """What the statements run while watched may have done to rows that existed before them
+    (see _freshness), by table (fullname → the Table, whose metadata tells its foreign keys).
 
-    tables: set[str] = field(default_factory=set)
+    `updated`: an UPDATE, an upsert (INSERT ... ON CONFLICT DO UPDATE, MySQL's ON DUPLICATE
+    KEY UPDATE); `deleted`: a DELETE, an INSERT that may replace rows (SQLite's INSERT OR
+    REPLACE: REPLACE deletes the rows in its way); `unknown` when a write's table or kind cannot
+    be told (raw SQL, an INSERT led by a WITH, whose CTE may write too). A plain INSERT (ON
+    CONFLICT DO NOTHING included) only adds rows: it changes none that exists, and is not
+    recorded."""
+
+    updated: dict[str, Any] = field(default_factory=dict)
+    deleted: dict[str, Any] = field(default_factory=dict)
     unknown: bool = False
 
     def __bool__(self) -> bool:
-        return self.unknown or bool(self.tables)
+        return self.unknown or bool(self.updated) or bool(self.deleted)
 
 
-def _written_table(context: Any) -> str | None:
-    """The table a compiled INSERT, UPDATE or DELETE writes; None for anything else."""
-    statement = getattr(getattr(context, "compiled", None), "statement", None)
-    table = getattr(statement, "table", None)
-    name = getattr(table, "fullname", None)
-    return name if isinstance(name, str) else None
+# Only an INSERT whose text opens so adds rows and nothing else (given what _record checks of
+# its clauses): not INSERT OR REPLACE (nor any other INSERT OR ...), not WITH ... INSERT.
+_PLAIN_INSERT = re.compile(r"^\s*INSERT\s+INTO\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)
+def _opens_as_plain_insert(statement: str) -> bool:
+    return bool(_PLAIN_INSERT.match(statement))
+
+
+def _write_of(statement: str, context: Any) -> tuple[str, Any]:
+    """What a write (a statement that is no read) may do to existing rows: "adds" (none),
+    "updates", "deletes" or "unknown"; and the Table it writes, when known."""
+    compiled = getattr(context, "compiled", None)
+    element = getattr(compiled, "statement", None)
+    table = getattr(element, "table", None)
+    if not isinstance(getattr(table, "fullname", None), str):
+        return "unknown", None  # raw SQL, DDL
+    if getattr(compiled, "isinsert", False):
+        if _opens_as_plain_insert(statement):
+            return ("adds" if _only_adds_rows(element) else "updates"), table
+        if statement.lstrip()[:4].upper() == "WITH":
+            return "unknown", table
+        return "deletes", table  # INSERT OR REPLACE (or IGNORE, ...): it may replace rows
+    if getattr(compiled, "isupdate", False):
+        return "updates", table
+    if getattr(compiled, "isdelete", False):
+        return "deletes", table
+    return "unknown", table
+
+
+def _record_write(watches: list[Writes], statement: str, context: Any) -> None:
+    """Add to each of `watches` what the write `statement` (no read) may have changed."""
+    kind, table = _write_of(statement, context)
+    if kind == "adds":
+        return
+    for writes in watches:
+        if kind == "updates":
+            writes.updated[table.fullname] = table
+        elif kind == "deletes":
+            writes.deleted[table.fullname] = table
+        else:
+            writes.unknown = True
+
+
+def _only_adds_rows(insert: Any) -> bool:
+    """Whether a compiled INSERT construct only adds rows: no clause after its VALUES (an
+    upsert's ON CONFLICT DO UPDATE) but ON CONFLICT DO NOTHING."""
+    after_values = getattr(insert, "_post_values_clause", None)
+    return after_values is None or type(after_values).__name__ == "OnConflictDoNothing"
 
 
 class QueryLog:
@@ -131,12 +183,7 @@ class QueryLog:
         if self._paused or is_transaction_control(statement):
             return
         if self._write_watches and not is_read(statement):
-            table = _written_table(context)
-            for writes in self._write_watches:
-                if table is None:
-                    writes.unknown = True
-                else:
-                    writes.tables.add(table)
+            _record_write(self._write_watches, statement, context)
         self.total += 1
         self._recent.append((statement, parameters, executemany))
         if self._captures:
@@ -164,7 +211,7 @@ class QueryLog:
 
     @contextmanager
     def watching_writes(self) -> Iterator[Writes]:
-        """The tables the block's statements write."""
+        """What the block's statements may have changed of the rows already there."""
         writes = Writes()
         self.watch_writes(writes)
         try:
@@ -173,7 +220,7 @@ class QueryLog:
             self.unwatch_writes(writes)
 
     def watch_writes(self, writes: Writes) -> None:
-        """From now on, add the tables written to `writes` (see unwatch_writes)."""
+        """From now on, record in `writes` what the writes change (see unwatch_writes)."""
         self._write_watches.append(writes)
 
     def unwatch_writes(self, writes: Writes) -> None:

@@ -32,6 +32,8 @@ except ImportError:  # SQLAlchemy 2.0
     from sqlalchemy.util.concurrency import await_only as await_
 
 DRIVER_NAME = "fastsuite_loop"
+_OWN_SAVEPOINT = "sa_savepoint_"
+_OWN_LENGTH = len(_OWN_SAVEPOINT)
 
 
 class _Cursor(sqlite3.Cursor):
@@ -111,10 +113,12 @@ class SQLiteLoopDialect(SQLiteDialect_pysqlite):
         """Send `verb name` to sqlite3; False when it must go through SQLAlchemy instead."""
         if connection._echo:
             return False
+        # SQLAlchemy's own names (sa_savepoint_<n>) need no quoting. The preparer would check
+        # each, and keep it: n grows on the connection the tests share, so every name is new.
+        if not (name.startswith(_OWN_SAVEPOINT) and name[_OWN_LENGTH:].isdigit()):
+            name = self.identifier_preparer.quote(name)
         try:
-            connection.connection.dbapi_connection.execute(
-                f"{verb} {self.identifier_preparer.quote(name)}"
-            )
+            connection.connection.dbapi_connection.execute(f"{verb} {name}")
         except sqlite3.Error:
             return False
         return True

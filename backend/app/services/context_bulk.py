@@ -1,17 +1,20 @@
 """All-or-nothing bulk operations on one owner's contexts.
 
 Each runs a fixed number of SQL statements whatever the batch size: the checks happen in
-Python on rows fetched with one SELECT, and the writes are one multi-row statement.
+Python on rows fetched with one SELECT (or, for a create, on the rows its INSERT returns), and
+the writes are one multi-row statement.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,13 +27,26 @@ from app.services.errors import Conflict, InvalidItems, NotFound, describe_items
 
 UPDATABLE_FIELDS = ("name", "description", "data", "is_active")
 _TABLE = cast("Table", Context.__table__)
-_RACE = "A context name in the batch was taken by a concurrent request; nothing was written"
+_RACE = "The batch conflicts with a concurrent change; nothing was written"
 
-# Built once, as every bulk create runs them (see app.services.common.paged).
+# Built once (see app.services.common.paged): what a batch that repeats a name runs, to tell
+# which of its names are taken as well.
 _TAKEN_NAMES = select(Context.name).where(
     Context.owner_id == bindparam("owner_id"), Context.name.in_(bindparam("names", expanding=True))
 )
-_INSERT_RETURNING = insert(Context).returning(Context)
+# INSERT ... ON CONFLICT is each database's own syntax: PostgreSQL's and SQLite's (3.35+).
+_INSERTS: dict[str, Callable[..., Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+@cache
+def _insert_untaken(database: str) -> Any:
+    """INSERT ... ON CONFLICT (owner_id, name) DO NOTHING RETURNING the rows: those whose name
+    the owner has not taken. Built once per kind of database."""
+    return (
+        _INSERTS[database](Context)
+        .on_conflict_do_nothing(index_elements=[Context.owner_id, Context.name])
+        .returning(Context)
+    )
 
 
 def _repeated(values: Iterable[tuple[int, str]]) -> list[int]:
@@ -58,12 +74,17 @@ def _duplicate_names(*, repeated: list[int], existing: list[int]) -> Conflict:
 async def bulk_create_contexts(
     *, session: AsyncSession, owner: User, items: Sequence[ContextCreate]
 ) -> list[Context]:
-    """Create every item or none: 1 SELECT, 1 multi-row INSERT ... RETURNING."""
+    """Create every item or none: 1 multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING.
+
+    A name the owner has taken (already, or in a concurrent request) is skipped by the INSERT,
+    so its row is missing from what it returns: the rows it did insert are deleted again (1
+    DELETE) and the Conflict names the items whose names were taken.
+    """
     names = [item.name for item in items]
     repeated = _repeated(enumerate(names))
-    taken = set(await session.scalars(_TAKEN_NAMES, {"owner_id": owner.id, "names": names}))
-    existing = [index for index, name in enumerate(names) if name in taken]
-    if repeated or existing:
+    if repeated:
+        taken = set(await session.scalars(_TAKEN_NAMES, {"owner_id": owner.id, "names": names}))
+        existing = [index for index, name in enumerate(names) if name in taken]
         raise _duplicate_names(repeated=repeated, existing=existing)
 
     now = utcnow()
@@ -71,14 +92,30 @@ async def bulk_create_contexts(
         {"owner_id": owner.id, "created_at": now, "updated_at": now, **item.model_dump()}
         for item in items
     ]
+    statement = _insert_untaken(session.get_bind().dialect.name)
     try:
         # RETURNING order is not guaranteed, and asking SQLAlchemy to guarantee it makes SQLite
         # insert row by row; the names are unique in the batch, so they put rows in order.
-        result = await session.scalars(_INSERT_RETURNING, rows)
-        by_name = {row.name: row for row in result.all()}
-    except IntegrityError:
+        by_name = {row.name: row for row in (await session.scalars(statement, rows)).all()}
+    except IntegrityError:  # another constraint: the owner deleted meanwhile, say
         raise Conflict(_RACE) from None
+    existing = [index for index, name in enumerate(names) if name not in by_name]
+    if existing:
+        await _delete_created(session, list(by_name.values()))
+        raise _duplicate_names(repeated=[], existing=existing)
     return [by_name[name] for name in names]
+
+
+async def _delete_created(session: AsyncSession, created: list[Context]) -> None:
+    """Undo the part of a batch that was inserted (services never roll back: the caller owns
+    the transaction)."""
+    await session.execute(
+        delete(Context)
+        .where(Context.id.in_([context.id for context in created]))
+        .execution_options(synchronize_session=False)
+    )
+    for context in created:
+        session.expunge(context)
 
 
 def _check_unique_ids(ids: Sequence[int], *, field: str) -> None:

@@ -4,6 +4,8 @@ guessing from many addresses, except from addresses the user recently logged in 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
 from app.core.config import get_settings
@@ -190,3 +192,31 @@ async def test_the_ceiling_of_one_username_leaves_others_open(client_at, user, s
     response = await _log_in(client_at("192.0.2.50"), "whatever", username="somebody-else")
 
     assert response.status_code == 401
+
+
+# Each test's failures are cleared when its clients are torn down (tests/conftest.py): checked
+# once this module's tests are done, whatever order they ran in.
+_LEFT_BEHIND: list[tuple[LoginThrottle, str]] = []
+
+
+@pytest.fixture(scope="module")
+def _throttles_checked_at_the_end() -> Iterator[None]:
+    yield
+    still_closed = [
+        username
+        for throttle, username in _LEFT_BEHIND
+        if throttle.retry_after(username, "127.0.0.1") is not None
+    ]
+    _LEFT_BEHIND.clear()
+    assert not still_closed, f"the login throttle kept a test's failures: {still_closed}"
+
+
+@pytest.mark.usefixtures("_throttles_checked_at_the_end")
+@pytest.mark.parametrize("fixture", ["client", "client_factory"])
+async def test_the_failures_of_a_test_do_not_outlive_it(request, app, user, fixture):
+    made = request.getfixturevalue(fixture)
+    client = made if fixture == "client" else made()
+    await _fail(client, 5)
+    assert (await _log_in(client, DEFAULT_PASSWORD)).status_code == 429
+
+    _LEFT_BEHIND.append((app.state.login_throttle, "alice"))

@@ -13,6 +13,7 @@ from app.schemas.bulk import ContextBulkUpdateItem
 from app.schemas.context import ContextCreate, ContextUpdate
 from app.schemas.user import UserCreate, UserUpdate
 from app.services import auth, context_bulk, contexts, users
+from app.services.errors import Conflict
 from sqlalchemy import event, func, select
 
 from tests.factories import DEFAULT_PASSWORD, ContextFactory, UserFactory
@@ -125,3 +126,20 @@ async def test_a_successful_login_sets_last_login_without_committing(db_session,
     assert user.last_login is not None
     assert commits == []
     assert db_session.in_transaction()
+
+
+async def test_a_bulk_create_refused_for_a_taken_name_leaves_nothing_in_the_transaction(
+    db_session,
+):
+    owner = await UserFactory.acreate()
+    await ContextFactory.acreate(owner=owner, name="taken")
+    items = [ContextCreate(name=name) for name in ("first", "taken", "last")]
+
+    with pytest.raises(Conflict) as refused:
+        await context_bulk.bulk_create_contexts(session=db_session, owner=owner, items=items)
+
+    assert refused.value.indexes == [1]
+    # The caller has not rolled back: the service itself took back the rows it inserted.
+    names = await db_session.scalars(select(Context.name).where(Context.owner_id == owner.id))
+    assert list(names) == ["taken"]
+    assert not [obj for obj in db_session if isinstance(obj, Context) and obj.name != "taken"]
