@@ -273,3 +273,27 @@ def test_all_turns_every_check_off_and_the_header_says_so(strict_project):
 
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["  sqlite_lenient: all (option)"])
+
+
+def test_a_failed_test_is_told_which_of_its_reads_had_no_order(strict_project):
+    # suspiciousRaccoon/async-fastapi-sqlalchemy-template asserts on the order of an unordered
+    # SELECT (its repository's get_all): the check reverses it, and the failure alone did not
+    # say why the rows came back reversed.
+    result = strict_project.runpytest(
+        "-p", "no:randomly", "test_naive.py::test_rows_come_back_in_the_order_they_were_added"
+    )
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*- Captured SQL call -*",
+            "1. INSERT INTO probes *",
+            "2. UPDATE probes *",
+            "3. SELECT probes.name FROM probes",
+            "(fastsuite: statement 3 has no ORDER BY: where it returns several rows, SQLite "
+            "returns them in reverse order here, on purpose, as PostgreSQL promises no order "
+            "either (the strict SQLite check `unordered`). A test that relies on the order of "
+            "those rows needs an ORDER BY in the query; fastsuite_sqlite_lenient = unordered "
+            "turns the check off.)",
+        ]
+    )

@@ -163,7 +163,11 @@ class QueryLog:
     failed test's report; only an open capture gets them at once.
     """
 
-    def __init__(self, engine: Engine, keep_last: int = 50) -> None:
+    def __init__(
+        self, engine: Engine, keep_last: int = 50, *, reverses_unordered: bool = False
+    ) -> None:
+        # The strict SQLite check `unordered`: the report then says which reads had no order.
+        self.reverses_unordered = reverses_unordered
         self._recent: deque[tuple[str, Any, bool]] = deque(maxlen=keep_last)
         self.total = 0
         self._paused = False
@@ -242,7 +246,38 @@ class QueryLog:
         skipped = self.total - len(recent)
         if skipped > 0:
             lines.insert(0, f"({skipped} earlier statements not shown)")
+        unordered = [
+            str(index)
+            for index, query in enumerate(recent, start=1)
+            if self.reverses_unordered and _reads_without_order(query.statement)
+        ]
+        if unordered:
+            several = len(unordered) > 1
+            lines.append(
+                UNORDERED_READS.format(
+                    s="s" if several else "",
+                    numbers=", ".join(unordered),
+                    have="have" if several else "has",
+                    they="they" if several else "it",
+                    return_="return" if several else "returns",
+                )
+            )
         return "\n".join(lines)
+
+
+UNORDERED_READS = (
+    "(fastsuite: statement{s} {numbers} {have} no ORDER BY: where {they} {return_} several rows, "
+    "SQLite returns them in reverse order here, on purpose, as PostgreSQL promises no order "
+    "either (the strict SQLite check `unordered`). A test that relies on the order of those "
+    "rows needs an ORDER BY in the query; fastsuite_sqlite_lenient = unordered turns the check "
+    "off.)"
+)
+_SELECT = re.compile(r"^\s*(?:SELECT|WITH)\b", re.IGNORECASE)
+_ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
+
+
+def _reads_without_order(statement: str) -> bool:
+    return bool(_SELECT.match(statement)) and not _ORDER_BY.search(statement)
 
 
 _active_log: QueryLog | None = None

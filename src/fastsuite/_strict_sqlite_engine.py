@@ -6,6 +6,7 @@ PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.le
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from typing import Any
 
 from sqlalchemy import event, exc
@@ -50,6 +51,15 @@ def _upper(value: Any) -> Any:
     return "".join(c.upper() if len(c.upper()) == 1 else c for c in value)
 
 
+# The dialects of the engines whose SELECTs without ORDER BY return their rows in reverse.
+_reversing_unordered: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def reverses_unordered_selects(engine: AsyncEngine) -> bool:
+    """Whether the strict check `unordered` is on for this engine."""
+    return engine.sync_engine.dialect in _reversing_unordered
+
+
 def make_strict(engine: AsyncEngine, checks: frozenset[str], columns: dict[Any, str]) -> None:
     """Make a SQLite engine strict, before it first connects. `columns` names the column of
     each column type object (for the messages of the bind checks)."""
@@ -58,6 +68,8 @@ def make_strict(engine: AsyncEngine, checks: frozenset[str], columns: dict[Any, 
     sync_engine = engine.sync_engine
     dialect = sync_engine.dialect
     _on_connect(sync_engine, checks)
+    if "unordered" in checks:
+        _reversing_unordered.add(dialect)
     strict_types(dialect, checks, columns)
     strict_compiler(dialect, checks)
     if "sequence_ids" in checks:

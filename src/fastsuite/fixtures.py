@@ -65,6 +65,7 @@ from fastsuite._session_dependency import (
     unused_dependency_problem,
 )
 from fastsuite._sessions import AppSessions, learn_app_sessions
+from fastsuite._strict_sqlite_engine import reverses_unordered_selects
 from fastsuite._targets import Targets, targets_key
 from fastsuite._trusted_hosts import untrusted_host_problem
 from fastsuite._unconfigured import NOT_CONFIGURED
@@ -128,7 +129,7 @@ async def _fastsuite_engine(
     database = await _provision.open_process_database(request.config)
     engine = database.engine
     _savepoints.keep_committed_work_of_nested_sessions(engine)
-    log = QueryLog(engine.sync_engine)
+    log = QueryLog(engine.sync_engine, reverses_unordered=reverses_unordered_selects(engine))
     # A pytest run inside this one (pytester's in-process runs, as in tests_fastsuite) has its
     # own engine and log: it must hand the outer run's log back, not leave none behind.
     enclosing_log = _queries.active_log()
