@@ -81,13 +81,14 @@ async def get_login_throttle(request: Request) -> LoginThrottle:
 LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
 
 
-async def get_client_address(request: Request) -> str:
+def client_address(request: Request) -> str:
     """The client's address, as the server reports it (behind a reverse proxy, the server
-    must take it from the proxy's headers: uvicorn's --forwarded-allow-ips)."""
+    must take it from the proxy's headers: uvicorn's --forwarded-allow-ips).
+
+    A function of the `Request` the route takes, not a dependency of its own: each dependency
+    costs FastAPI a resolution per request, and this one only reads an attribute.
+    """
     return request.client.host if request.client else ""
-
-
-ClientAddress = Annotated[str, Depends(get_client_address)]
 
 
 def _blank_to_none(value: Any) -> Any:
