@@ -308,3 +308,87 @@ def test_project_setting_only_asyncio_mode_runs_in_one_loop_without_warnings(ite
     )
     result.stdout.no_fnmatch_line("*attached to a different loop*")
     result.stdout.no_fnmatch_line("*loop scope*unset*")
+
+
+def _pyproject(project: pytest.Pytester, table: str, *lines: str) -> None:
+    """The items project's pytest.ini as a pyproject.toml table, with more `lines`."""
+    project.path.joinpath("pytest.ini").unlink()
+    native = table == "tool.pytest"
+    addopts = (
+        '["-p", "pytest_asyncio.plugin", "-p", "fastsuite"]'
+        if native
+        else ('"-p pytest_asyncio.plugin -p fastsuite"')
+    )
+    project.makefile(
+        ".toml",
+        pyproject="\n".join(
+            [
+                f"[{table}]",
+                'asyncio_mode = "auto"',
+                f"addopts = {addopts}",
+                'filterwarnings = ["error"]',
+                'fastsuite_app = "items_app:app"',
+                'fastsuite_metadata = "items_app:Base"',
+                'fastsuite_session_dependency = "items_app:get_session"',
+                *lines,
+            ]
+        ),
+    )
+
+
+@pytest.mark.skipif(pytest.version_tuple < (9, 2), reason="TOML bools for ini keys: pytest 9.2")
+def test_a_flag_written_as_a_toml_bool_is_read(items_project):
+    _pyproject(
+        items_project,
+        "tool.pytest",
+        "fastsuite_allow_non_test_db = true",
+        "fastsuite_drift_checks = false",
+    )
+    items_project.makepyfile(test_toml_probe=PROBE)
+
+    result = items_project.runpytest()
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["  drift_checks: false (ini)", "  allow_non_test_db: true (ini)", "configfile: *"]
+    )
+
+
+@pytest.mark.skipif(pytest.version_tuple < (9,), reason="[tool.pytest] is read from pytest 9")
+def test_a_toml_list_in_tool_pytest_stops_the_run_saying_how_to_write_it(items_project):
+    # pytest 9 reads [tool.pytest] as TOML and refuses a list for a string key: before 9.2 with
+    # an INTERNALERROR traceback from fastsuite's first read of its settings.
+    _pyproject(
+        items_project,
+        "tool.pytest",
+        'fastsuite_allow_db_urls = ["sqlite:///a_test.db", "sqlite:///b_test.db"]',
+    )
+    items_project.makepyfile(test_toml_probe=PROBE)
+
+    result = items_project.runpytest()
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: fastsuite: *pyproject.toml: config option 'fastsuite_allow_db_urls' expects a "
+            "string, got list: *'sqlite:///b_test.db'*. Write its value as one string, "
+            'the values separated by commas: fastsuite_allow_db_urls = "sqlite:///reports_test.db,'
+            ' postgresql://localhost/analytics_*".'
+        ]
+    )
+    result.stdout.no_fnmatch_line("*INTERNALERROR*")
+
+
+@pytest.mark.skipif(pytest.version_tuple >= (9,), reason="pytest 9 refuses it (test above)")
+def test_a_toml_list_in_ini_options_is_read_as_its_values(items_project):
+    _pyproject(
+        items_project,
+        "tool.pytest.ini_options",
+        'fastsuite_allow_db_urls = ["sqlite:///a_test.db", "sqlite:///b_test.db"]',
+    )
+    items_project.makepyfile(test_toml_probe=PROBE)
+
+    result = items_project.runpytest()
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["  allow_db_urls: sqlite:///a_test.db, sqlite:///b_test.db (ini)"])

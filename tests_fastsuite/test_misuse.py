@@ -4,6 +4,7 @@ saying what to change."""
 from __future__ import annotations
 
 import pytest
+from postgresql_server import POSTGRESQL_URL, requires_postgresql
 
 SYNC_TESTS = """
 def test_sync_client(client):
@@ -146,3 +147,165 @@ def test_a_sync_test_with_a_project_client_wrapping_the_harness_one_still_fails_
             "`async def test_sync_client(...)`."
         ]
     )
+
+
+OTHER_LOOPS = """
+import pytest
+
+
+async def test_by_the_default(client):
+    assert (await client.get("/items")).status_code == 200
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_by_its_marker(db_session):
+    pass
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_in_the_session_loop(client):
+    assert (await client.get("/items")).status_code == 200
+
+
+async def test_without_the_database():
+    pass
+"""
+OTHER_LOOP = (
+    "fastsuite: test_other_loops.py::{name} runs in a {scope}-scoped event loop ({where}), but "
+    "the app and fastsuite's fixtures live in the session's loop: PostgreSQL's connections "
+    "(asyncpg) fail there with 'attached to a different loop', so it would pass on SQLite and "
+    "fail on PostgreSQL. {fix}"
+)
+
+
+@pytest.mark.parametrize(
+    "database",
+    [
+        pytest.param([], id="sqlite"),
+        pytest.param(
+            [f"--fastsuite-db-url={POSTGRESQL_URL}"],
+            marks=[requires_postgresql, pytest.mark.slow],
+            id="postgresql",
+        ),
+    ],
+)
+def test_a_test_in_another_loop_than_the_sessions_fails_at_setup_on_every_database(
+    items_project, database
+):
+    # A project that sets asyncio_default_test_loop_scope = function (pytest-asyncio's default)
+    # ran on the in-memory SQLite, whose driver never waits on the loop, and failed on
+    # PostgreSQL with "attached to a different loop".
+    items_project.makepyfile(test_other_loops=OTHER_LOOPS)
+
+    result = items_project.runpytest(
+        "-p", "no:randomly", "-o", "asyncio_default_test_loop_scope=function", *database
+    )
+
+    result.assert_outcomes(passed=2, errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            OTHER_LOOP.format(
+                name="test_by_the_default",
+                scope="function",
+                where="asyncio_default_test_loop_scope = function",
+                fix="Remove asyncio_default_test_loop_scope from the pytest configuration (or "
+                "set it to session).",
+            ),
+            OTHER_LOOP.format(
+                name="test_by_its_marker",
+                scope="module",
+                where='@pytest.mark.asyncio(loop_scope="module")',
+                fix='Drop its loop_scope (or make it "session").',
+            ),
+        ]
+    )
+    result.stdout.no_fnmatch_line("*got Future*")
+
+
+FIXTURES_IN_OTHER_LOOPS = """
+import pytest
+import pytest_asyncio
+from items_factories import ItemFactory
+
+
+@pytest.fixture
+async def two_items(db_session):
+    return await ItemFactory.acreate_batch(2)
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def one_item(client):
+    return await ItemFactory.acreate()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def three_items(db_session):
+    return await ItemFactory.acreate_batch(3)
+
+
+@pytest.fixture
+async def greeting():
+    return "hello"
+
+
+async def test_by_the_default(client, two_items):
+    pass
+
+
+async def test_by_its_loop_scope(one_item):
+    pass
+
+
+async def test_in_the_session_loop(client, three_items, greeting):
+    assert len((await client.get("/items")).json()) == 3
+"""
+FIXTURE_IN_OTHER_LOOP = (
+    "fastsuite: test_fixture_loops.py::{test}: its fixture {fixture} (test_fixture_loops.py:*) "
+    "runs in a function-scoped event loop ({where}), but uses fastsuite's fixtures, which live "
+    "in the session's loop: PostgreSQL's connections (asyncpg) fail there with 'attached to a "
+    "different loop', so it would pass on SQLite and fail on PostgreSQL. {fix}"
+)
+
+
+@pytest.mark.parametrize(
+    "database",
+    [
+        pytest.param([], id="sqlite"),
+        pytest.param(
+            [f"--fastsuite-db-url={POSTGRESQL_URL}"],
+            marks=[requires_postgresql, pytest.mark.slow],
+            id="postgresql",
+        ),
+    ],
+)
+def test_a_projects_fixture_in_another_loop_than_the_sessions_fails_its_tests_at_setup(
+    items_project, database
+):
+    # pytest-asyncio's warning about an unset asyncio_default_fixture_loop_scope suggests
+    # `function`: a project's async fixture seeding through db_session then ran in a loop of
+    # its own, which passed on the in-memory SQLite and failed on PostgreSQL.
+    items_project.makepyfile(test_fixture_loops=FIXTURES_IN_OTHER_LOOPS)
+
+    result = items_project.runpytest(
+        "-p", "no:randomly", "-o", "asyncio_default_fixture_loop_scope=function", *database
+    )
+
+    result.assert_outcomes(passed=1, errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            FIXTURE_IN_OTHER_LOOP.format(
+                test="test_by_the_default",
+                fixture="two_items",
+                where="asyncio_default_fixture_loop_scope = function",
+                fix="Set asyncio_default_fixture_loop_scope = session in the pytest "
+                "configuration (or remove it: fastsuite sets it).",
+            ),
+            FIXTURE_IN_OTHER_LOOP.format(
+                test="test_by_its_loop_scope",
+                fixture="one_item",
+                where='@pytest_asyncio.fixture(loop_scope="function")',
+                fix='Drop its loop_scope (or make it "session").',
+            ),
+        ]
+    )
+    result.stdout.no_fnmatch_line("*got Future*")

@@ -582,6 +582,191 @@ def test_a_dependency_that_opens_its_session_through_a_helper_runs_as_written(
     )
 
 
+LEFTOVER_OVERRIDE_APP = '''
+"""An app whose session dependency opens the app's own sessionmaker."""
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import String, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(50))
+
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+SessionFactory = async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def get_session():
+    async with SessionFactory() as session:
+        yield session
+
+
+app = FastAPI()
+
+
+@app.post("/notes")
+async def add(text: str, session: AsyncSession = Depends(get_session)) -> int:
+    session.add(Note(text=text))
+    await session.commit()
+    return await session.scalar(select(func.count()).select_from(Note))
+'''
+
+# The suite's conftest before the port: a test database of its own, and the app's dependency
+# overridden when the conftest is imported.
+LEFTOVER_OVERRIDE_CONFTEST = """
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from leftover_app import app, get_session
+
+test_engine = create_async_engine("sqlite+aiosqlite:///old-test-database.db")
+TestingSession = async_sessionmaker(test_engine, expire_on_commit=False)
+
+
+async def override_get_session():
+    async with TestingSession() as session:
+        yield session
+
+
+app.dependency_overrides[get_session] = override_get_session
+"""
+
+LEFTOVER_OVERRIDE_TEST = """
+async def test_a_note_is_added(client):
+    assert (await client.post("/notes", params={"text": "one"})).json() == 1
+"""
+
+
+def test_an_override_left_from_the_old_recipe_is_named_when_its_connection_is_refused(
+    pytester: pytest.Pytester,
+) -> None:
+    # The commonest conftest of the recipe fastsuite replaces sets
+    # `app.dependency_overrides[get_db] = override_get_db` on its own test database when it is
+    # imported. Left there after the port, it outranks the app's dependency: the blocker refused
+    # its connection, naming only the route (`add()`) and advising to route the app's code
+    # through its session dependency, which the ini file already named.
+    pytester.makepyfile(leftover_app=LEFTOVER_OVERRIDE_APP, test_leftover=LEFTOVER_OVERRIDE_TEST)
+    pytester.makeconftest(LEFTOVER_OVERRIDE_CONFTEST)
+    write_ini(pytester, "leftover_app")
+
+    result = pytester.runpytest_inprocess()
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*fastsuite: refused a connection to sqlite+aiosqlite:///*old-test-database.db in "
+            "test_leftover.py::test_a_note_is_added (call) (opened by add() at leftover_app.py:*): "
+            "the app's session dependency leftover_app:get_session is overridden in "
+            "app.dependency_overrides by conftest:override_get_session (conftest.py:9), so the "
+            "app's requests use that function's sessions, not the test's: remove that override "
+            "(fastsuite serves leftover_app:get_session from the test's transaction).*"
+        ]
+    )
+    assert "Route the app's code" not in result.stdout.str()
+
+    # The fix the message gives.
+    pytester.makeconftest(LEFTOVER_OVERRIDE_CONFTEST.replace("app.dependency_overrides", "# "))
+    assert pytester.runpytest_inprocess().ret == 0
+
+
+EXPUNGE_CASCADE_APP = '''
+"""A parent whose children are expunged with it (cascade "expunge"), deleted by a route."""
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Notebook(Base):
+    __tablename__ = "notebooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(50))
+    notes: Mapped[list["Note"]] = relationship(
+        back_populates="notebook",
+        cascade="save-update, merge, refresh-expire, expunge, delete, delete-orphan",
+    )
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notebook_id: Mapped[int] = mapped_column(ForeignKey("notebooks.id"))
+    notebook: Mapped[Notebook] = relationship(back_populates="notes")
+
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+SessionFactory = async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def get_session():
+    async with SessionFactory() as session:
+        yield session
+
+
+app = FastAPI()
+
+
+@app.delete("/notebooks/{notebook_id}", status_code=204)
+async def delete(notebook_id: int, session: AsyncSession = Depends(get_session)) -> None:
+    await session.delete(await session.get(Notebook, notebook_id))
+    await session.commit()
+'''
+
+EXPUNGE_CASCADE_TEST = """
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from expunge_app import Note, Notebook
+
+
+async def test_a_deleted_parent_leaves_the_session_with_its_children(client, db_session):
+    kept, gone = Notebook(title="kept"), Notebook(title="gone")
+    db_session.add_all([kept, gone])
+    await db_session.flush()
+    db_session.add_all([Note(notebook_id=kept.id)] + [Note(notebook_id=gone.id) for _ in "ab"])
+    await db_session.flush()
+    notebooks = select(Notebook).options(selectinload(Notebook.notes)).order_by(Notebook.id)
+    assert [len(notebook.notes) for notebook in await db_session.scalars(notebooks)] == [1, 2]
+
+    assert (await client.delete(f"/notebooks/{gone.id}")).status_code == 204
+
+    assert gone not in db_session and all(note not in db_session for note in gone.notes)
+    assert kept in db_session and kept.notes[0] in db_session
+    assert len((await db_session.scalars(select(Note))).all()) == 1
+"""
+
+
+def test_a_deleted_parent_whose_children_are_expunged_with_it_leaves_the_session(
+    pytester: pytest.Pytester,
+) -> None:
+    # rhoboro/async-fastapi-sqlalchemy: a notebook's notes are expunged with it (cascade
+    # "expunge"). The test held the notebook and its notes; after the route deleted them,
+    # reading the test's objects again expunged the notebook (its notes with it), then each
+    # note: InvalidRequestError "Instance <Note> is not present in this Session".
+    pytester.makepyfile(expunge_app=EXPUNGE_CASCADE_APP, test_expunge=EXPUNGE_CASCADE_TEST)
+    write_ini(pytester, "expunge_app")
+
+    result = pytester.runpytest_inprocess()
+
+    result.assert_outcomes(passed=1)
+
+
 TRUSTED_HOSTS_APP = '''
 """An app behind TrustedHostMiddleware, its hosts from the settings."""
 
@@ -714,34 +899,16 @@ def postgresql_default_project(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
-def _sqlite_ddl_parenthesizes_text_defaults() -> bool:
-    from sqlalchemy import Column, DateTime, Integer, MetaData, Table, text
-    from sqlalchemy.dialects import sqlite
-    from sqlalchemy.schema import CreateTable
-
-    table = Table(
-        "t",
-        MetaData(),
-        Column("id", Integer, primary_key=True),
-        Column("at", DateTime, server_default=text("now()")),
-    )
-    return "DEFAULT (now())" in str(CreateTable(table).compile(dialect=sqlite.dialect()))
-
-
 def test_a_server_default_sqlite_cannot_run_is_named_with_the_fix(
     postgresql_default_project: pytest.Pytester,
 ) -> None:
     # rafsaf/minimal-fastapi-postgres-template's migrations (autogenerated on PostgreSQL) give
     # created_at `server_default=sa.text("now()")`: SQLite takes the DDL and fails each INSERT
     # with a bare "unknown function: now()", nothing saying where it comes from.
+    # On every supported SQLAlchemy: 2.0.24 writes the default unparenthesized, which SQLite's
+    # CREATE TABLE would refuse, and the harness's dialect parenthesizes it (_sqlite_defaults).
     result = postgresql_default_project.runpytest_subprocess()
 
-    if not _sqlite_ddl_parenthesizes_text_defaults():
-        # Older SQLAlchemy 2.0 (2.0.24, the floor) writes DEFAULT now() unparenthesized, which
-        # SQLite's CREATE TABLE refuses: the schema build fails, showing that DDL.
-        result.assert_outcomes(errors=1)
-        result.stdout.fnmatch_lines(["*syntax error*", "*created_at DATETIME DEFAULT now()*"])
-        return
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [

@@ -81,6 +81,9 @@ class ConnectionBlocker:
     enabled: bool = True
     # A test database on a SQLite file: relative paths resolve from here.
     root: str = field(default_factory=os.getcwd)
+    # The cause of a refusal when it is known (_session_dependency.overridden_elsewhere): said
+    # in place of the general advice.
+    explain: Callable[[], str] = field(default=lambda: "")
 
     def check(self, dialect: Dialect, cargs: Sequence[Any], cparams: Mapping[str, Any]) -> None:
         __tracebackhide__ = True
@@ -93,6 +96,9 @@ class ConnectionBlocker:
             return
         shown = url.render_as_string(hide_password=True)
         message = REFUSED_CONNECTION.format(url=shown, test=_current_test(), by=connecting_code())
+        explained = self.explain()
+        if explained:  # the cause is known: say it instead of the general advice
+            message = f"{message.split(': during a test run', 1)[0]}: {explained}"
         raise ConnectionRefused(message, shown)
 
 
@@ -104,6 +110,13 @@ def _on_connect(dialect: Dialect, _record: Any, cargs: Sequence[Any], cparams: A
     __tracebackhide__ = True
     if _blockers:
         _blockers[-1].check(dialect, cargs, cparams)
+
+
+def explain_refusals(explain: Callable[[], str]) -> None:
+    """Have the running blocker's refusals say what `explain()` says, when it says anything, in
+    place of the general advice."""
+    if _blockers:
+        _blockers[-1].explain = explain
 
 
 def start(*, enabled: bool, allowed: str | None, where: str) -> ConnectionBlocker:

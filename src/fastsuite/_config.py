@@ -38,6 +38,8 @@ class SettingSpec:
     flag: bool = False
     # What a good value looks like, for the message when a value is malformed.
     example: str | None = None
+    # Takes several values, in one string (a TOML list is not a string).
+    several: bool = False
 
     @property
     def ini(self) -> str:
@@ -104,6 +106,8 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         "timezone, sequence_ids, group_by (default: every check on)",
         option="--fastsuite-sqlite-lenient",
         env="FASTSUITE_SQLITE_LENIENT",
+        example="timezone, unordered",
+        several=True,
     ),
     SettingSpec(
         "alembic_config",
@@ -135,6 +139,8 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         "by newlines or commas",
         option="--fastsuite-client-headers",
         env="FASTSUITE_CLIENT_HEADERS",
+        example="X-API-Key: secret, Accept-Language: en",
+        several=True,
     ),
     SettingSpec(
         "allow_non_test_db",
@@ -153,6 +159,8 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         "connection is refused",
         option="--fastsuite-allow-db-urls",
         env="FASTSUITE_ALLOW_DB_URLS",
+        example="sqlite:///reports_test.db, postgresql://localhost/analytics_*",
+        several=True,
     ),
     SettingSpec(
         "bytecode_cache",
@@ -229,10 +237,18 @@ def spec_named(name: str) -> SettingSpec:
 settings_key = pytest.StashKey[Settings]()
 
 
+# pytest 9 reads [tool.pytest] as TOML, where a flag is naturally written `true`; from 9.2 an
+# ini key may take a bool as well as a string (ini files and -o still give the string).
+_FLAGS_TAKE_TOML_BOOLS = pytest.version_tuple >= (9, 2)
+
+NOT_A_STRING = 'fastsuite: {error}. Write its value as one string{several}: {ini} = "{example}".'
+
+
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("fastsuite", "fastsuite: FastAPI + SQLAlchemy test harness")
     for spec in SETTING_SPECS:
-        parser.addini(spec.ini, spec.help, type="string", default=None)
+        ini_type: Any = str | bool if spec.flag and _FLAGS_TAKE_TOML_BOOLS else "string"
+        parser.addini(spec.ini, spec.help, type=ini_type, default=None)
         if spec.option and spec.flag:
             group.addoption(
                 spec.option, dest=spec.ini, action="store_const", const="true", help=spec.help
@@ -269,9 +285,33 @@ def _resolve_one(config: pytest.Config, spec: SettingSpec) -> Setting:
         return Setting(str(value), "option")
     if spec.env and (value := os.environ.get(spec.env)):
         return Setting(value, "env")
-    if value := config.getini(spec.ini):
-        return Setting(str(value), "ini")
+    if value := ini_value(config, spec):
+        return Setting(value, "ini")
     return Setting(spec.default, "default")
+
+
+def ini_value(config: pytest.Config, spec: SettingSpec) -> str | None:
+    """The setting's value in the configuration file, as a string.
+
+    TOML gives other types: a bool (a flag, from pytest 9.2; before it pytest refuses it), and a
+    list, which pytest 8 hands over as it is and pytest 9 refuses: a refusal becomes a usage
+    error saying how to write the value.
+    """
+    try:
+        value = config.getini(spec.ini)
+    except (TypeError, ValueError, pytest.UsageError) as error:
+        several = ", the values separated by commas" if spec.several else ""
+        example = "true" if spec.flag else spec.example or "..."
+        error_text = str(error).rstrip(".")
+        message = NOT_A_STRING.format(
+            error=error_text, several=several, ini=spec.ini, example=example
+        )
+        raise pytest.UsageError(message) from error
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value) if value else None
 
 
 # fastsuite imports the app at the end of pytest_configure, after the conftests' hooks (unless

@@ -163,5 +163,6 @@ def _reload(session: Session, reload: _Reload, states: Sequence[InstanceState[An
             if key in loaded and loaded[key] != value:
                 set_committed_value(obj, key, value)
     for obj in gone:
-        if obj is not None:
+        # Not when an object expunged before took it along (a relationship's "expunge" cascade).
+        if obj is not None and obj in session:
             session.expunge(obj)

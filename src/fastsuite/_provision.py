@@ -32,7 +32,10 @@ from fastsuite._config import Settings, settings_key
 from fastsuite._migrations import AlembicSetup, load_alembic_setup
 from fastsuite._preflight import check_database_url, is_in_memory_sqlite
 from fastsuite._schema import SchemaSource, attach_schemas, check_column_types
-from fastsuite._sqlite_defaults import explain_unknown_default_functions
+from fastsuite._sqlite_defaults import (
+    explain_unknown_default_functions,
+    parenthesize_expression_defaults,
+)
 from fastsuite._sqlite_keys import compile_integer_keys_as_rowid
 from fastsuite._strict_sqlite_schema import install_schema_checks
 from fastsuite._targets import targets_key
@@ -292,6 +295,7 @@ def _sqlite_engine(url: URL, sqlite_driver: str) -> AsyncEngine:
     )
     _make_sqlite_transactional(engine)
     compile_integer_keys_as_rowid(engine)
+    parenthesize_expression_defaults(engine)
     return engine
 
 

@@ -10,12 +10,18 @@ session is committed after the route when the dependency's own code commits
 (`yield session` then `await session.commit()`, or `async with session.begin()`): else the
 route's writes would be rolled back when the request ends, where the app keeps them.
 
+An override of the dependency left from the suite's old recipe (`app.dependency_overrides[get_db]
+= override_get_db` in a conftest, on a test database of its own) outlives the port: the app's
+requests then open that function's sessions, which the connection blocker refuses; its refusal
+names the override, since the code it sees connecting is only the route.
+
 PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -31,6 +37,11 @@ UNUSED_DEPENDENCY = (
 FOUND = (
     "The app's routes depend on {names}, which yield{s} a session: set "
     "fastsuite_session_dependency to {the_one}."
+)
+OVERRIDDEN = (
+    "the app's session dependency {name} is overridden in app.dependency_overrides by {by}, "
+    "so the app's requests use that function's sessions, not the test's: remove that override "
+    "(fastsuite serves {name} from the test's transaction)."
 )
 NONE_FOUND = (
     "Set fastsuite_session_dependency to the dependency (module:attr) that yields the "
@@ -86,6 +97,20 @@ def describe_serving(dependency: Callable[..., Any] | None, maker_where: str | N
         f"{name} replaced by a session in the test's transaction, not committed after the route "
         "(its code does not commit)"
     )
+
+
+def overridden_elsewhere(app: FastAPI, dependency: Callable[..., Any]) -> str:
+    """For a refused connection: what overrides the session dependency, when it is not
+    fastsuite's session (else "")."""
+    override = app.dependency_overrides.get(dependency)
+    if override is None or str(getattr(override, "__module__", "")).startswith("fastsuite"):
+        return ""
+    function = inspect.unwrap(override)
+    code = getattr(function, "__code__", None)
+    by = _name_of(override)
+    if code is not None:
+        by += f" ({os.path.relpath(code.co_filename)}:{code.co_firstlineno})"
+    return OVERRIDDEN.format(name=_name_of(dependency), by=by)
 
 
 def _dependency_calls(routes: list[Any]) -> Iterator[Callable[..., Any]]:

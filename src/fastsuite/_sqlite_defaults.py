@@ -7,6 +7,11 @@ is built, each column default is tried alone; those that call a function SQLite 
 and the error of a statement that trips on one says which column's default it is, and the fix.
 Nothing is refused in advance: an app that always gives the value never meets the error.
 
+Older SQLAlchemy (2.0.24, fastsuite's floor) writes a text() default unparenthesized (`DEFAULT
+now()`), which SQLite's CREATE TABLE refuses as a syntax error, so the schema build failed before
+any of this could say why; the harness's dialect writes an expression default in parentheses, as
+later SQLAlchemy does, so every supported version gets the same schema and the same errors.
+
 PYTEST_DONT_REWRITE: fastsuite-warm preloads this module (see fastsuite._warm.learning).
 """
 
@@ -15,6 +20,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import event, exc, text
 from sqlalchemy.engine import ExceptionContext
@@ -29,6 +35,27 @@ UNKNOWN_FUNCTION = (
 )
 # "unknown function: now()" from a statement, "no such function: now" from a SELECT of it.
 _UNKNOWN = re.compile(r"(?:unknown|no such) function: (\w+)")
+
+
+# A default SQLite takes bare: a literal ('text', "name", (expression)) or a single word
+# (CURRENT_TIMESTAMP, 0, NULL); anything else (now(), 1 + 1) it may refuse bare, and takes in
+# parentheses.
+_BARE_DEFAULT = re.compile(r"""\s*(?:['"(]|\w+\s*$)""")
+
+
+def parenthesize_expression_defaults(engine: AsyncEngine) -> None:
+    """Have this engine's dialect (and no other engine's) write an expression default in
+    parentheses, as later SQLAlchemy does and 2.0.24 did not."""
+    base: Any = engine.dialect.ddl_compiler  # the integer keys' compiler (_sqlite_keys)
+
+    class ParenthesizingDDLCompiler(base):  # type: ignore[misc]
+        def get_column_default_string(self, column: Any) -> str | None:
+            default: str | None = super().get_column_default_string(column)
+            if default is None or _BARE_DEFAULT.match(default):
+                return default
+            return f"({default})"
+
+    engine.dialect.ddl_compiler = ParenthesizingDDLCompiler
 
 
 class UnknownFunctionInDefault(sqlite3.OperationalError):

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from fastsuite._config import spec_named
+from fastsuite._config import ini_value, spec_named
 
 
 @dataclass
@@ -77,7 +77,7 @@ def bytecode_cache_dir(config: pytest.Config) -> Path | None:
     """The `bytecode_cache` setting before options are parsed (conftests are not loaded yet)."""
     spec = spec_named("bytecode_cache")
     value = getattr(config.known_args_namespace, spec.ini, None)
-    value = value or (spec.env and os.environ.get(spec.env)) or config.getini(spec.ini)
+    value = value or (spec.env and os.environ.get(spec.env)) or ini_value(config, spec)
     if not value:
         return None
     return config.rootpath / str(value)

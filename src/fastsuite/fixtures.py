@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fastsuite import (
     _background,
+    _blocker,
     _direct_calls,
     _factory_state,
     _provision,
@@ -58,7 +59,11 @@ from fastsuite._protocols import (
     ClientFactory,
 )
 from fastsuite._queries import QUERY_LOG_KEY, QueryLog
-from fastsuite._session_dependency import commits_after_the_route, unused_dependency_problem
+from fastsuite._session_dependency import (
+    commits_after_the_route,
+    overridden_elsewhere,
+    unused_dependency_problem,
+)
 from fastsuite._sessions import AppSessions, learn_app_sessions
 from fastsuite._targets import Targets, targets_key
 from fastsuite._trusted_hosts import untrusted_host_problem
@@ -427,8 +432,11 @@ def _fastsuite_live() -> _Live:
     lifespan: _LiveApp = request.getfixturevalue("_fastsuite_lifespan")
     dependency = request.getfixturevalue("_fastsuite_session_dependency")
     defaults = _ClientDefaults.of(client_options(_settings(request)))
+    app = request.getfixturevalue("_fastsuite_app")
+    if dependency is not None:
+        _blocker.explain_refusals(lambda: overridden_elsewhere(app, dependency))
     return _Live(
-        request.getfixturevalue("_fastsuite_app"),
+        app,
         _settings(request).describe("app"),
         lifespan,
         dependency,
