@@ -261,7 +261,7 @@ async def test_in_the_session_loop(client, three_items, greeting):
 """
 FIXTURE_IN_OTHER_LOOP = (
     "fastsuite: test_fixture_loops.py::{test}: its fixture {fixture} (test_fixture_loops.py:*) "
-    "runs in a function-scoped event loop ({where}), but uses fastsuite's fixtures, which live "
+    "runs in a {scope}-scoped event loop ({where}), but uses fastsuite's fixtures, which live "
     "in the session's loop: PostgreSQL's connections (asyncpg) fail there with 'attached to a "
     "different loop', so it would pass on SQLite and fail on PostgreSQL. {fix}"
 )
@@ -282,12 +282,13 @@ def test_a_projects_fixture_in_another_loop_than_the_sessions_fails_its_tests_at
     items_project, database
 ):
     # pytest-asyncio's warning about an unset asyncio_default_fixture_loop_scope suggests
-    # `function`: a project's async fixture seeding through db_session then ran in a loop of
-    # its own, which passed on the in-memory SQLite and failed on PostgreSQL.
+    # `function` (any scope but the session's does the same): a project's async fixture seeding
+    # through db_session then ran in a loop of its own, which passed on the in-memory SQLite and
+    # failed on PostgreSQL.
     items_project.makepyfile(test_fixture_loops=FIXTURES_IN_OTHER_LOOPS)
 
     result = items_project.runpytest(
-        "-p", "no:randomly", "-o", "asyncio_default_fixture_loop_scope=function", *database
+        "-p", "no:randomly", "-o", "asyncio_default_fixture_loop_scope=module", *database
     )
 
     result.assert_outcomes(passed=1, errors=2)
@@ -296,13 +297,15 @@ def test_a_projects_fixture_in_another_loop_than_the_sessions_fails_its_tests_at
             FIXTURE_IN_OTHER_LOOP.format(
                 test="test_by_the_default",
                 fixture="two_items",
-                where="asyncio_default_fixture_loop_scope = function",
+                scope="module",
+                where="asyncio_default_fixture_loop_scope = module",
                 fix="Set asyncio_default_fixture_loop_scope = session in the pytest "
                 "configuration (or remove it: fastsuite sets it).",
             ),
             FIXTURE_IN_OTHER_LOOP.format(
                 test="test_by_its_loop_scope",
                 fixture="one_item",
+                scope="function",
                 where='@pytest_asyncio.fixture(loop_scope="function")',
                 fix='Drop its loop_scope (or make it "session").',
             ),

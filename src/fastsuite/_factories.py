@@ -143,7 +143,7 @@ class AsyncFactory(SQLAlchemyModelFactory, Generic[T]):
     @classmethod
     def _refuse_sync_create(cls) -> None:
         __tracebackhide__ = True
-        if in_greenlet() or _in_place.get():  # inside acreate(), run_sync or in place
+        if _in_place.get() or in_greenlet():  # inside acreate(), in place or in run_sync
             return
         message = SYNC_CREATE if sessions else SYNC_CREATE_WITHOUT_SESSION
         raise RuntimeError(message.format(factory=cls.__name__))

@@ -41,12 +41,23 @@ class FactoryCall(Coroutine[Any, Any, T]):
     alike), remembered until it runs, so that a call missing its `await` fails the test that
     made it."""
 
-    __slots__ = ("_coroutine", "described")
+    __slots__ = ("_coroutine", "_where")
 
-    def __init__(self, coroutine: Coroutine[Any, Any, T], described: str) -> None:
+    def __init__(
+        self, coroutine: Coroutine[Any, Any, T], where: tuple[type, str, str, int]
+    ) -> None:
         self._coroutine = coroutine
-        self.described = described
+        self._where = where  # (factory, method, the caller's file, line): see `described`
         _unawaited[id(self)] = self
+
+    @property
+    def described(self) -> str:
+        """`Factory.method() at file:line`, the file relative to the working directory when
+        under it; made only for the message, not for every call."""
+        factory, method, filename, lineno = self._where
+        relative = os.path.relpath(filename)
+        shown = filename if relative.startswith("..") else relative
+        return f"{factory.__name__}.{method}() at {shown}:{lineno}"
 
     def __await__(self) -> Generator[Any, None, T]:
         _unawaited.pop(id(self), None)
@@ -84,7 +95,4 @@ def never_awaited() -> str | None:
 
 def record_call(cls: type, method: str, coroutine: Coroutine[Any, Any, T]) -> FactoryCall[T]:
     caller = sys._getframe(2)  # the test's line: record_call <- acreate <- the caller
-    filename = caller.f_code.co_filename
-    relative = os.path.relpath(filename)
-    shown = filename if relative.startswith("..") else relative
-    return FactoryCall(coroutine, f"{cls.__name__}.{method}() at {shown}:{caller.f_lineno}")
+    return FactoryCall(coroutine, (cls, method, caller.f_code.co_filename, caller.f_lineno))

@@ -123,7 +123,9 @@ def _fixture_outside_the_session_loop(item: pytest.Item, *, strict: bool) -> str
         if not definitions:
             continue
         fixture = definitions[-1]
-        function = getattr(fixture.func, "__func__", fixture.func)
+        # pytest-asyncio before 1.0 replaced an async fixture's function by a wrapper at
+        # collection (functools.wraps: its loop_scope stays readable).
+        function = inspect.unwrap(getattr(fixture.func, "__func__", fixture.func))
         if getattr(function, "__module__", None) == _HARNESS_FIXTURES:
             continue
         if not (inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function)):
@@ -132,16 +134,18 @@ def _fixture_outside_the_session_loop(item: pytest.Item, *, strict: bool) -> str
             continue  # strict mode runs only @pytest_asyncio.fixture ones in a loop
         if not _uses_the_harness(info, fixture, set()):
             continue
+        try:
+            default = item.config.getini("asyncio_default_fixture_loop_scope")
+        except ValueError:
+            default = None
+        # pytest-asyncio before 1.0 wrote the default onto every async fixture it collected, so
+        # a loop_scope equal to the default is taken for the default.
         asked = getattr(function, "_loop_scope", None)
-        if asked is not None:
+        if asked is not None and asked != default:
             where = f'@pytest_asyncio.fixture(loop_scope="{asked}")'
             fix = 'Drop its loop_scope (or make it "session").'
             scope = str(asked)
         else:
-            try:
-                default = item.config.getini("asyncio_default_fixture_loop_scope")
-            except ValueError:
-                default = None
             scope = str(fixture.scope if default in (None, "", "fixture-scope") else default)
             where = f"asyncio_default_fixture_loop_scope = {default or 'unset'}"
             fix = (
