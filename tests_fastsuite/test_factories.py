@@ -77,6 +77,36 @@ def test_build_touches_no_database():
 """
 
 
+@pytest.mark.parametrize("option", ["sqlalchemy_session", "sqlalchemy_session_factory"])
+def test_a_session_of_the_factorys_own_is_refused_naming_the_factory_and_the_fix(option):
+    # A port keeps the Meta of factory_boy's SQLAlchemyModelFactory when its base becomes
+    # AsyncFactory; factory_boy then said only "Provide either a sqlalchemy_session or a
+    # sqlalchemy_session_factory, not both" (or, for a factory, persisted elsewhere).
+    from sqlalchemy import Column, Integer
+    from sqlalchemy.orm import DeclarativeBase
+
+    from fastsuite import AsyncFactory
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Note(Base):
+        __tablename__ = "notes"
+        id = Column(Integer, primary_key=True)
+
+    meta = type("Meta", (), {"__qualname__": "NoteFactory.Meta", "model": Note, option: object})
+
+    with pytest.raises(RuntimeError) as raised:
+        type("NoteFactory", (AsyncFactory,), {"Meta": meta})
+
+    assert str(raised.value) == (
+        f"fastsuite: NoteFactory.Meta sets {option}, but an AsyncFactory persists through the "
+        "test's own session (the transaction of its db_session and client fixtures) and takes "
+        f"none: remove {option} from its Meta (a factory_boy SQLAlchemyModelFactory's setting, "
+        "kept when its base became AsyncFactory)."
+    )
+
+
 def test_factories_persist_through_the_test_transaction(items_project):
     items_project.makepyfile(test_item_factories=FACTORIES)
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
-from factory.alchemy import SQLAlchemyModelFactory
+from factory.alchemy import SQLAlchemyModelFactory, SQLAlchemyOptions
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.util.concurrency import in_greenlet
@@ -38,6 +38,13 @@ SYNC_CREATE = (
     "{factory}.create() cannot persist through an AsyncSession from async code: "
     "use `await {factory}.acreate(...)` or `await {factory}.acreate_batch(n, ...)` "
     "({factory}.build() makes unsaved objects)."
+)
+
+OWN_SESSION = (
+    "fastsuite: {factory}.Meta sets {option}, but an AsyncFactory persists through the test's "
+    "own session (the transaction of its db_session and client fixtures) and takes none: "
+    "remove {option} from its Meta (a factory_boy SQLAlchemyModelFactory's setting, kept when "
+    "its base became AsyncFactory)."
 )
 
 # The factory whose acreate_batch() is running: its objects are only added, and flushed
@@ -68,6 +75,21 @@ def _sync_session_of_current_test() -> Session:
     return sessions[-1][0].sync_session
 
 
+class _AsyncFactoryOptions(SQLAlchemyOptions):
+    """factory_boy's options of a SQLAlchemy factory, refusing a session of the factory's own:
+    factory_boy itself only says "Provide either a sqlalchemy_session or a
+    sqlalchemy_session_factory, not both", naming neither the factory nor the fix."""
+
+    @staticmethod
+    def _check_has_sqlalchemy_session_set(meta: Any, value: Any) -> None:
+        factory = getattr(meta, "__qualname__", "").rpartition(".")[0] or "the factory"
+        if getattr(meta, "sqlalchemy_session", None) is not None:
+            raise RuntimeError(OWN_SESSION.format(factory=factory, option="sqlalchemy_session"))
+        if value is not _sync_session_of_current_test:
+            option = "sqlalchemy_session_factory"
+            raise RuntimeError(OWN_SESSION.format(factory=factory, option=option))
+
+
 class AsyncFactory(SQLAlchemyModelFactory, Generic[T]):
     """Base for factories of SQLAlchemy models used from async tests.
 
@@ -80,6 +102,8 @@ class AsyncFactory(SQLAlchemyModelFactory, Generic[T]):
     objects can refer to their ids.
     `build()` and `build_batch()` work as usual and touch no database.
     """
+
+    _options_class = _AsyncFactoryOptions
 
     class Meta:
         abstract = True
