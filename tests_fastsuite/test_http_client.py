@@ -68,6 +68,12 @@ CASES = [
     ("GET", "/echo", {"auth": ("user", "secret")}),
     ("GET", "/login", {}),
     ("GET", "/login", {"follow_redirects": True}),
+    # The headers httpx adds, or leaves to the ones given (any case).
+    ("POST", "/echo", {}),  # no body: Content-Length: 0
+    ("PUT", "/echo", {"json": None}),
+    ("GET", "/echo", {"headers": {"host": "api.example.com", "ACCEPT": "text/plain"}}),
+    ("POST", "/echo", {"json": {"a": 1}, "headers": {"content-type": "application/x+json"}}),
+    ("PATCH", "/echo", {"json": {"a": 1}, "headers": [("X-Twice", "1"), ("X-Twice", "2")]}),
 ]
 
 
@@ -155,6 +161,20 @@ async def test_an_app_error_is_raised_and_a_closed_client_refuses():
     await client.aclose()
     with pytest.raises(RuntimeError, match="client has been closed"):
         await client.get("/echo")
+
+
+async def test_a_request_sends_the_client_headers_as_they_are_when_it_is_sent():
+    transport = httpx.ASGITransport(app=make_app())
+    async with TestClient(transport=transport, base_url="http://test") as client:
+        sent = []
+        for _ in range(2):  # the second time, the client's headers have changed
+            response = await client.get("/echo", headers={"X-Token": "t"})
+            sent.append(response.request.headers)
+            client.headers["X-Later"] = "1"
+        del client.headers["X-Later"]
+        sent.append((await client.get("/echo", headers={"X-Token": "t"})).request.headers)
+    assert [headers.get("x-later") for headers in sent] == [None, "1", None]
+    assert all(headers["x-token"] == "t" for headers in sent)
 
 
 async def test_json_bodies_are_encoded_as_httpx_encodes_them():

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.api.errors import install_exception_handlers
-from app.api.routes import api_router
+from app.api.routes import API_PREFIX, routers
 from app.core.config import Settings, get_settings
 from app.core.db import engine_created, get_engine
 from app.core.middleware import BodySizeLimitMiddleware, InternalErrorMiddleware
@@ -72,7 +72,8 @@ def create_app() -> FastAPI:
         window_seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS,
     )
     install_exception_handlers(app)
-    app.include_router(api_router)
+    for router in routers:
+        app.include_router(router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.MAX_REQUEST_BODY_BYTES)
     app.add_middleware(InternalErrorMiddleware)  # added last: the outermost
     return app

@@ -19,9 +19,10 @@ import enum
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
+from httpx._content import encode_request
 
 _logger = logging.getLogger("httpx")  # httpx's own request log, kept as it writes it
 
@@ -32,6 +33,17 @@ _logger = logging.getLogger("httpx")  # httpx's own request log, kept as it writ
 _CACHED_URLS = 2048
 _parsed_bases: dict[str, httpx.URL] = {}
 _merged_urls: dict[tuple[str, str], httpx.URL] = {}
+
+
+class _MergedHeaders(NamedTuple):
+    """A client's headers merged with a request's: raw pairs, and their names in lower case."""
+
+    raw: tuple[tuple[bytes, bytes], ...]
+    names: frozenset[str]
+
+
+# The same for headers: by the client's raw headers and the request's (a dict's items).
+_merged_headers: dict[tuple[Any, ...], _MergedHeaders] = {}
 
 
 def _parsed_base(text: str) -> httpx.URL:
@@ -158,17 +170,7 @@ class TestClient(httpx.AsyncClient):
                 timeout=timeout,
                 extensions=extensions,
             )
-        merged_headers = self.headers  # httpx.Request copies the headers it is given
-        if headers is not None:
-            merged_headers = merged_headers.copy()
-            merged_headers.update(headers)
-        request = httpx.Request(
-            method,
-            self._merged_url(url),  # type: ignore[arg-type]
-            json=json,
-            headers=merged_headers,
-            extensions={"timeout": self.timeout.as_dict()},
-        )
+        request = self._plain_request(method, url, json, headers)  # type: ignore[arg-type]
         return await self._send_directly(request)
 
     @classmethod
@@ -188,6 +190,67 @@ class TestClient(httpx.AsyncClient):
             elif not _shared(value):
                 return None
         return ClientPrototype(made, tuple(fresh))
+
+    def _plain_request(self, method: str, url: str, json: Any, headers: Any) -> httpx.Request:
+        """The httpx.Request httpx's client builds for these arguments, header for header.
+
+        httpx merges the client's headers with the request's, then adds the body's and the Host
+        header one `in` test at a time (each decoding every header again): the merged headers
+        are kept by their content instead, and the headers httpx would add are added to them
+        by the same rules (`httpx.Request._prepare`), in one pass.
+        """
+        merged = self._merged_headers(headers)
+        content_headers, stream = encode_request(json=json)
+        names = merged.names
+        last: list[tuple[bytes, bytes]] = []
+        for name, value in content_headers.items():  # httpx: setdefault, in order
+            lowered = name.lower()
+            if lowered == "transfer-encoding" and "content-length" in names:
+                continue
+            if lowered not in names:
+                names = names | {lowered}
+                last.append((name.encode(), value.encode()))
+        first: list[tuple[bytes, bytes]] = []
+        merged_url = self._merged_url(url)
+        if "host" not in names and merged_url.host:
+            first.append((b"Host", merged_url.netloc))
+        method = method.upper()
+        if (
+            "content-length" not in names
+            and "transfer-encoding" not in names
+            and method in ("POST", "PUT", "PATCH")
+        ):
+            first.append((b"Content-Length", b"0"))
+        request = httpx.Request(
+            method,
+            merged_url,
+            headers=[*first, *merged.raw, *last],
+            stream=stream,  # headers complete: httpx adds none to a request given its stream
+            extensions={"timeout": self.timeout.as_dict()},
+        )
+        request.read()  # as httpx.Request reads a body given as content or JSON
+        return request
+
+    def _merged_headers(self, headers: Any) -> _MergedHeaders:
+        """The client's headers updated with the request's, as httpx merges them."""
+        key = None
+        if headers is None or type(headers) is dict:
+            try:
+                key = (tuple(self.headers.raw), tuple(headers.items()) if headers else ())
+                merged = _merged_headers.get(key)
+            except TypeError:  # an unhashable value: httpx refuses it below
+                key = merged = None
+            if merged is not None:
+                return merged
+        combined = self.headers.copy()
+        if headers is not None:
+            combined.update(headers)
+        merged = _MergedHeaders(tuple(combined.raw), frozenset(combined.keys()))
+        if key is not None:
+            if len(_merged_headers) >= _CACHED_URLS:
+                _merged_headers.clear()
+            _merged_headers[key] = merged
+        return merged
 
     def _merged_url(self, url: str) -> httpx.URL:
         base = self.base_url

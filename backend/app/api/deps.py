@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import OAuth2PasswordBearer
-from pydantic import BeforeValidator
+from pydantic import BaseModel, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,16 +81,14 @@ async def get_login_throttle(request: Request) -> LoginThrottle:
 LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
 
 
-async def get_client_address(request: Request) -> str:
+def client_address(request: Request) -> str:
     """The client's address, as the server reports it (behind a reverse proxy, the server
-    must take it from the proxy's headers: uvicorn's --forwarded-allow-ips)."""
+    must take it from the proxy's headers: uvicorn's --forwarded-allow-ips).
+
+    A function of the `Request` the route takes, not a dependency of its own: each dependency
+    costs FastAPI a resolution per request, and this one only reads an attribute.
+    """
     return request.client.host if request.client else ""
-
-
-ClientAddress = Annotated[str, Depends(get_client_address)]
-
-Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_LIMIT, description="Page size (1 to 500)")]
-Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")]
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -113,17 +111,27 @@ OptionalBool = Annotated[bool | None, BeforeValidator(_blank_to_none), Query()]
 OptionalId = Annotated[
     int | None, BeforeValidator(_plain_digits), BeforeValidator(_blank_to_none), Query()
 ]
-Search = Annotated[
-    str | None,
-    Query(max_length=1000, pattern=r"^[^\x00]*$", description="Case-insensitive substring"),
-]
 
 
-async def page_request(
-    limit: Limit = DEFAULT_PAGE_LIMIT, offset: Offset = 0, search: Search = None
-) -> PageRequest:
-    """The list routes' shared query parameters: `limit`, `offset` and `search`."""
-    return PageRequest(limit=limit, offset=offset, search=search)
+class PageQuery(BaseModel):
+    """The list routes' shared query parameters: `limit`, `offset` and `search`.
+
+    A query parameter model rather than a dependency taking the three parameters: FastAPI
+    validates it with the route's own parameters, without resolving one more dependency per
+    request. Routes take it last, keyword-only (`*, page: PageDep`), so that the OpenAPI
+    document lists their own parameters first, as it did for the dependency's.
+    """
+
+    limit: int = Field(
+        DEFAULT_PAGE_LIMIT, ge=1, le=MAX_PAGE_LIMIT, description="Page size (1 to 500)"
+    )
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Items to skip")
+    search: str | None = Field(
+        None, max_length=1000, pattern=r"^[^\x00]*$", description="Case-insensitive substring"
+    )
+
+    def request(self) -> PageRequest:
+        return PageRequest(limit=self.limit, offset=self.offset, search=self.search)
 
 
-PageDep = Annotated[PageRequest, Depends(page_request)]
+PageDep = Annotated[PageQuery, Query()]

@@ -1,15 +1,13 @@
-"""One router per resource, all mounted under `/api` by `api_router`."""
+"""One router per resource, each mounted under `/api` by the app (see `app.main`)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from app.api.routes import admin, auth, contexts, health
 
-api_router = APIRouter(prefix="/api")
-api_router.include_router(health.router)
-api_router.include_router(auth.router)
-api_router.include_router(contexts.router)
-api_router.include_router(admin.router)
+API_PREFIX = "/api"
 
-__all__ = ["api_router"]
+# Included one by one, not through an `/api` router of their own: FastAPI matches a request
+# through every level of nested routers again to handle it, so each level costs every request.
+routers = (health.router, auth.router, contexts.router, admin.router)
+
+__all__ = ["API_PREFIX", "routers"]

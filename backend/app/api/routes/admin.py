@@ -31,13 +31,14 @@ _NOT_FOUND: Responses = {404: {"description": "No such user"}}
 async def list_users(
     session: SessionDep,
     admin: AdminUser,
-    page: PageDep,
     is_active: OptionalBool = None,
     is_staff: OptionalBool = None,
+    *,
+    page: PageDep,
 ) -> UsersPublic:
     """Users ordered by id; `search` matches part of the username or email, ignoring case."""
     found = await service.list_users(
-        session=session, page=page, is_active=is_active, is_staff=is_staff
+        session=session, page=page.request(), is_active=is_active, is_staff=is_staff
     )
     return UsersPublic.model_validate(found)  # from the page's attributes, items included
 
@@ -111,12 +112,13 @@ async def delete_user(user_id: PathId, session: SessionDep, admin: AdminUser) ->
 async def list_all_contexts(
     session: SessionDep,
     admin: AdminUser,
-    page: PageDep,
     owner_id: OptionalId = None,
     is_active: OptionalBool = None,
+    *,
+    page: PageDep,
 ) -> ContextsPublic:
     """Every user's contexts ordered by id, optionally only one owner's."""
     found = await contexts_service.list_contexts(
-        session=session, owner_id=owner_id, page=page, is_active=is_active
+        session=session, owner_id=owner_id, page=page.request(), is_active=is_active
     )
     return ContextsPublic.model_validate(found)  # from the page's attributes, items included

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, status
+from fastapi import APIRouter, Form, HTTPException, Request, status
 
-from app.api.deps import ClientAddress, CurrentUser, LoginThrottleDep, SessionDep
+from app.api.deps import CurrentUser, LoginThrottleDep, SessionDep, client_address
 from app.core.security import create_access_token
 from app.core.throttle import LoginThrottle
 from app.schemas.auth import LoginRequest, Token, TokenForm
@@ -54,13 +54,13 @@ async def _login(
 
 @router.post("/login", responses=_LOGIN_RESPONSES)
 async def login(
-    body: LoginRequest, session: SessionDep, throttle: LoginThrottleDep, address: ClientAddress
+    body: LoginRequest, session: SessionDep, throttle: LoginThrottleDep, request: Request
 ) -> Token:
     """Exchange a username and password for a bearer token."""
     return await _login(
         session=session,
         throttle=throttle,
-        address=address,
+        address=client_address(request),
         username=body.username,
         password=body.password,
     )
@@ -71,13 +71,13 @@ async def token(
     form: Annotated[TokenForm, Form()],
     session: SessionDep,
     throttle: LoginThrottleDep,
-    address: ClientAddress,
+    request: Request,
 ) -> Token:
     """The same as /login, as an OAuth2 password form (used by the docs' Authorize button)."""
     return await _login(
         session=session,
         throttle=throttle,
-        address=address,
+        address=client_address(request),
         username=form.username,
         password=form.password,
     )

@@ -32,11 +32,11 @@ _CONFLICT: Responses = {409: {"description": "You already have a context with th
 
 @router.get("")
 async def list_contexts(
-    session: SessionDep, user: CurrentUser, page: PageDep, is_active: OptionalBool = None
+    session: SessionDep, user: CurrentUser, is_active: OptionalBool = None, *, page: PageDep
 ) -> ContextsPublic:
     """Your contexts ordered by id; `search` matches part of the name, ignoring case."""
     found = await service.list_contexts(
-        session=session, owner_id=user.id, page=page, is_active=is_active
+        session=session, owner_id=user.id, page=page.request(), is_active=is_active
     )
     return ContextsPublic.model_validate(found)  # from the page's attributes, items included
 
