@@ -97,7 +97,7 @@ def test_app_factory_is_accepted(items_project):
 
 
 APP = "a FastAPI app or a factory returning one"
-METADATA = "a SQLAlchemy MetaData or declarative base"
+METADATA = "a SQLAlchemy MetaData or declarative base (or a list of them)"
 DEPENDENCY = "the app's session dependency (a callable)"
 SESSIONMAKER = "an async_sessionmaker or a function returning one"
 

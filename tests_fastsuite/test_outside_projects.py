@@ -767,6 +767,135 @@ def test_a_deleted_parent_whose_children_are_expunged_with_it_leaves_the_session
     result.assert_outcomes(passed=1)
 
 
+SEVERAL_BASES_APP = '''
+"""Models on two declarative bases, listed together as Alembic's target_metadata takes them."""
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import String, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class AppBase(DeclarativeBase):
+    pass
+
+
+class TaskBase(DeclarativeBase):  # a library's tables (Celery's result backend, say)
+    pass
+
+
+class Note(AppBase):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(50))
+
+
+class TaskResult(TaskBase):
+    __tablename__ = "task_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+
+
+class OldBase(DeclarativeBase):  # an older copy of the models, with a table of the same name
+    pass
+
+
+class OldNote(OldBase):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+metadata = [AppBase.metadata, TaskBase.metadata, AppBase.metadata]  # once or twice: the same
+clashing = [AppBase.metadata, TaskBase.metadata, OldBase.metadata]
+
+engine = create_async_engine("sqlite+aiosqlite:///never-touched-by-tests.db")
+SessionFactory = async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def get_session():
+    async with SessionFactory() as session:
+        yield session
+
+
+app = FastAPI()
+
+
+@app.post("/notes")
+async def add(text: str, session: AsyncSession = Depends(get_session)) -> int:
+    session.add(Note(text=text))
+    session.add(TaskResult(status="queued"))
+    await session.commit()
+    return await session.scalar(select(func.count()).select_from(TaskResult))
+'''
+
+SEVERAL_BASES_TEST = """
+from sqlalchemy import func, select
+
+from several_bases_app import Note, TaskResult
+
+
+async def test_the_tables_of_both_bases_are_built(client, db_session):
+    assert (await client.post("/notes", params={"text": "one"})).json() == 1
+    assert await db_session.scalar(select(func.count()).select_from(Note)) == 1
+
+
+async def test_and_rolled_back(db_session):
+    assert await db_session.scalar(select(func.count()).select_from(TaskResult)) == 0
+"""
+
+
+def _metadata_setting(pytester: pytest.Pytester, value: str) -> None:
+    write_ini(pytester, "several_bases_app")
+    ini = pytester.path / "tox.ini"  # what pytester.makeini writes
+    ini.write_text(ini.read_text().replace("several_bases_app:Base", value))
+
+
+@pytest.mark.parametrize(
+    "database",
+    [
+        pytest.param([], id="sqlite"),
+        pytest.param(
+            [f"--fastsuite-db-url={POSTGRESQL_URL}"],
+            marks=[requires_postgresql, pytest.mark.slow],
+            id="postgresql",
+        ),
+    ],
+)
+def test_a_list_of_metadata_as_alembic_takes_it_builds_every_table(
+    pytester: pytest.Pytester, database: list[str]
+) -> None:
+    # suspiciousRaccoon/async-fastapi-sqlalchemy-template lists its models' MetaData and
+    # Celery's (`metadata = [UserBase.metadata, ResultModelBase.metadata]`, Alembic's
+    # "multiple metadata collections"); fastsuite_metadata took only one.
+    pytester.makepyfile(several_bases_app=SEVERAL_BASES_APP, test_several_bases=SEVERAL_BASES_TEST)
+    _metadata_setting(pytester, "several_bases_app:metadata")
+
+    result = pytester.runpytest_inprocess("-p", "no:randomly", *database)
+
+    result.assert_outcomes(passed=2)
+
+
+def test_a_table_name_in_two_of_the_listed_metadata_stops_the_run(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(several_bases_app=SEVERAL_BASES_APP, test_several_bases=SEVERAL_BASES_TEST)
+    _metadata_setting(pytester, "several_bases_app:clashing")
+
+    result = pytester.runpytest_inprocess()
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: fastsuite: fastsuite_metadata lists several MetaData, and more than one has a "
+            "table notes, where a database holds one table of a name (per schema): list only the "
+            "MetaData whose tables the app uses."
+        ]
+    )
+
+
 TRUSTED_HOSTS_APP = '''
 """An app behind TrustedHostMiddleware, its hosts from the settings."""
 

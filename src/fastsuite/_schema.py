@@ -25,14 +25,42 @@ UNRUNNABLE_TYPES = (
 )
 
 
+SAME_TABLE_TWICE = (
+    "fastsuite: fastsuite_metadata lists several MetaData, and more than one has a table "
+    "{table}, where a database holds one table of a name (per schema): list only the MetaData "
+    "whose tables the app uses."
+)
+
+
 def metadata_of(target: Any) -> MetaData:
-    """The MetaData of a MetaData or of a declarative base."""
+    """The MetaData of a MetaData or of a declarative base; for a list or tuple of them (what
+    Alembic's `target_metadata` takes for several bases), one MetaData holding all their tables.
+
+    A single MetaData is used as it is, so tables a test module defines on it later are built
+    too; a list is gathered once, when the run starts (tables defined after that are not).
+    """
     if isinstance(target, MetaData):
         return target
+    if isinstance(target, (list, tuple)):
+        return _gathered([metadata_of(item) for item in target])
     return target.metadata  # type: ignore[no-any-return]
 
 
+def _gathered(metadatas: list[MetaData]) -> MetaData:
+    # The very Table objects, not copies (Table.to_metadata): the app's statements and the
+    # strict SQLite layer's messages name them; each keeps its own MetaData as `.metadata`.
+    gathered = MetaData()
+    for metadata in metadatas:
+        for key, table in metadata.tables.items():
+            if gathered.tables.get(key, table) is not table:
+                raise pytest.UsageError(SAME_TABLE_TWICE.format(table=key))
+            gathered._add_table(table.name, table.schema, table)
+    return gathered
+
+
 def is_metadata_source(target: Any) -> bool:
+    if isinstance(target, (list, tuple)):
+        return bool(target) and all(is_metadata_source(item) for item in target)
     return isinstance(target, MetaData) or isinstance(getattr(target, "metadata", None), MetaData)
 
 

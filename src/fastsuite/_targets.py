@@ -64,7 +64,10 @@ def resolve_targets(settings: Settings) -> Targets:
         settings, "app", "a FastAPI app or a factory returning one", _is_app_source
     )
     metadata = import_from_string(
-        settings, "metadata", "a SQLAlchemy MetaData or declarative base", is_metadata_source
+        settings,
+        "metadata",
+        "a SQLAlchemy MetaData or declarative base (or a list of them)",
+        is_metadata_source,
     )
     dependency = app_session_dependency(settings)
     redirected = redirected_sessionmaker(settings, _app_sessionmaker(settings), dependency)
