@@ -30,6 +30,7 @@ __all__ = [
     "database_of_its_own",
     "databases",
     "databases_made_beside",
+    "on_sqlite_and_postgresql",
     "requires_postgresql",
     "sql",
     "url_with",
@@ -52,6 +53,20 @@ def _answers() -> bool:
 
 requires_postgresql = pytest.mark.skipif(
     not _answers(), reason=f"no PostgreSQL server answers at {_URL.host}:{_URL.port}"
+)
+
+# A test run on the in-memory SQLite and, in the slow tier, on this server: its `database`
+# parameter is the inner run's extra arguments.
+on_sqlite_and_postgresql = pytest.mark.parametrize(
+    "database",
+    [
+        pytest.param([], id="sqlite"),
+        pytest.param(
+            [f"--fastsuite-db-url={POSTGRESQL_URL}"],
+            marks=[requires_postgresql, pytest.mark.slow],
+            id="postgresql",
+        ),
+    ],
 )
 
 

@@ -4,7 +4,7 @@ saying what to change."""
 from __future__ import annotations
 
 import pytest
-from postgresql_server import POSTGRESQL_URL, requires_postgresql
+from postgresql_server import on_sqlite_and_postgresql
 
 SYNC_TESTS = """
 def test_sync_client(client):
@@ -178,17 +178,7 @@ OTHER_LOOP = (
 )
 
 
-@pytest.mark.parametrize(
-    "database",
-    [
-        pytest.param([], id="sqlite"),
-        pytest.param(
-            [f"--fastsuite-db-url={POSTGRESQL_URL}"],
-            marks=[requires_postgresql, pytest.mark.slow],
-            id="postgresql",
-        ),
-    ],
-)
+@on_sqlite_and_postgresql
 def test_a_test_in_another_loop_than_the_sessions_fails_at_setup_on_every_database(
     items_project, database
 ):
@@ -267,17 +257,7 @@ FIXTURE_IN_OTHER_LOOP = (
 )
 
 
-@pytest.mark.parametrize(
-    "database",
-    [
-        pytest.param([], id="sqlite"),
-        pytest.param(
-            [f"--fastsuite-db-url={POSTGRESQL_URL}"],
-            marks=[requires_postgresql, pytest.mark.slow],
-            id="postgresql",
-        ),
-    ],
-)
+@on_sqlite_and_postgresql
 def test_a_projects_fixture_in_another_loop_than_the_sessions_fails_its_tests_at_setup(
     items_project, database
 ):

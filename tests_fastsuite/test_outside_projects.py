@@ -7,7 +7,7 @@ here in the same shape, and the run that once broke or misled.
 from __future__ import annotations
 
 import pytest
-from postgresql_server import POSTGRESQL_URL, requires_postgresql
+from postgresql_server import POSTGRESQL_URL, on_sqlite_and_postgresql, requires_postgresql
 
 
 def write_ini(
@@ -853,17 +853,7 @@ def _metadata_setting(pytester: pytest.Pytester, value: str) -> None:
     ini.write_text(ini.read_text().replace("several_bases_app:Base", value))
 
 
-@pytest.mark.parametrize(
-    "database",
-    [
-        pytest.param([], id="sqlite"),
-        pytest.param(
-            [f"--fastsuite-db-url={POSTGRESQL_URL}"],
-            marks=[requires_postgresql, pytest.mark.slow],
-            id="postgresql",
-        ),
-    ],
-)
+@on_sqlite_and_postgresql
 def test_a_list_of_metadata_as_alembic_takes_it_builds_every_table(
     pytester: pytest.Pytester, database: list[str]
 ) -> None:

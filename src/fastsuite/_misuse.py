@@ -118,6 +118,10 @@ def _fixture_outside_the_session_loop(item: pytest.Item, *, strict: bool) -> str
     info = getattr(item, "_fixtureinfo", None)
     if info is None:
         return None
+    try:
+        default = item.config.getini("asyncio_default_fixture_loop_scope")
+    except ValueError:  # a pytest-asyncio without the key
+        default = None
     for name in info.names_closure:
         definitions = info.name2fixturedefs.get(name, ())
         if not definitions:
@@ -134,10 +138,6 @@ def _fixture_outside_the_session_loop(item: pytest.Item, *, strict: bool) -> str
             continue  # strict mode runs only @pytest_asyncio.fixture ones in a loop
         if not _uses_the_harness(info, fixture, set()):
             continue
-        try:
-            default = item.config.getini("asyncio_default_fixture_loop_scope")
-        except ValueError:
-            default = None
         # pytest-asyncio before 1.0 wrote the default onto every async fixture it collected, so
         # a loop_scope equal to the default is taken for the default.
         asked = getattr(function, "_loop_scope", None)
